@@ -1,0 +1,150 @@
+//! time-client: the Tugas 2 client, strict about the protocol.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use progjar_client::time_client::{run_session, SessionPlan};
+use progjar_common::{logging, parse_seconds};
+use tokio::task::JoinSet;
+use tracing::{error, info, info_span, Instrument};
+
+/// Ask a time server for the time (Tugas 2) and check every reply.
+///
+/// Each session connects, sends `TIME` + CR LF, reads one whole CR LF line,
+/// checks it is `JAM hh:mm:ss`, sends `QUIT` + CR LF and waits for the server
+/// to close. The course's nine clients, one second apart:
+/// `time-client --clients 9 --stagger 1`.
+#[derive(Debug, Parser)]
+#[command(name = "time-client", version)]
+#[command(
+    after_help = "Exit codes: 0 every reply was correct, 1 a session failed (the error says why), 2 bad command line.\nLogging: RUST_LOG=debug|info|warn (default info)."
+)]
+struct Args {
+    /// Server name or address.
+    #[arg(default_value = "172.16.16.101")]
+    host: String,
+
+    /// Server port.
+    #[arg(default_value_t = 45000)]
+    port: u16,
+
+    /// TIME requests per connection.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    count: u32,
+
+    /// Clients running at once, each with its own connection.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    clients: u32,
+
+    /// Seconds between the starts of two clients.
+    #[arg(long, default_value = "0", value_name = "SECS", value_parser = parse_seconds)]
+    stagger: Duration,
+
+    /// Seconds between one request and the next (on one connection, or between rounds).
+    #[arg(long, default_value = "1", value_name = "SECS", value_parser = parse_seconds)]
+    interval: Duration,
+
+    /// Sessions each client runs, one after another (a new connection each).
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_name = "N",
+        conflicts_with = "forever"
+    )]
+    rounds: u64,
+
+    /// Run sessions until Ctrl-C (the course's once-a-second loop).
+    #[arg(long)]
+    forever: bool,
+
+    /// Give up connecting after this many seconds.
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_seconds)]
+    connect_timeout: Duration,
+
+    /// Give up waiting for a reply after this many seconds.
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_seconds)]
+    timeout: Duration,
+}
+
+/// Sessions run and sessions failed, by one client.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    sessions: u64,
+    failed: u64,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("time-client: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let tally = runtime.block_on(run(args));
+    if tally.failed == 0 {
+        info!("{} session(s), all replies correct", tally.sessions);
+        ExitCode::SUCCESS
+    } else {
+        error!("{} of {} session(s) failed", tally.failed, tally.sessions);
+        ExitCode::FAILURE
+    }
+}
+
+async fn run(args: Args) -> Tally {
+    let plan = SessionPlan {
+        host: args.host.clone(),
+        port: args.port,
+        requests: args.count,
+        pause: args.interval,
+        connect_timeout: args.connect_timeout,
+        read_timeout: args.timeout,
+    };
+    let rounds = if args.forever { u64::MAX } else { args.rounds };
+    let mut clients = JoinSet::new();
+    for n in 1..=args.clients {
+        let plan = plan.clone();
+        let delay = args.stagger * (n - 1);
+        let interval = args.interval;
+        clients.spawn(
+            async move {
+                tokio::time::sleep(delay).await;
+                let mut tally = Tally::default();
+                for round in 0..rounds {
+                    if round > 0 {
+                        tokio::time::sleep(interval).await;
+                    }
+                    tally.sessions += 1;
+                    if let Err(e) = run_session(&plan).await {
+                        error!("{e}");
+                        tally.failed += 1;
+                    }
+                }
+                tally
+            }
+            .instrument(info_span!("client", n)),
+        );
+    }
+    let mut total = Tally::default();
+    let all = async {
+        while let Some(done) = clients.join_next().await {
+            let tally = done.unwrap_or(Tally {
+                sessions: 1,
+                failed: 1,
+            });
+            total.sessions += tally.sessions;
+            total.failed += tally.failed;
+        }
+    };
+    tokio::select! {
+        _ = all => {}
+        _ = tokio::signal::ctrl_c() => info!("Ctrl-C: stopping"),
+    }
+    total
+}

@@ -1,0 +1,12 @@
+//! The lab's clients, as a library the binaries and the tests share.
+//!
+//! - [`time_client`]: one Tugas 2 session (TIME ... QUIT), checked strictly.
+//! - [`echo_client`]: send a message or a file, read the echo in small pieces
+//!   while still sending, and check it byte for byte.
+//! - [`socket_info`]: the socket facts the course's `socket_info.py` prints.
+//! - [`connect`]: connecting with a timeout and an error that says what to do.
+
+pub mod connect;
+pub mod echo_client;
+pub mod socket_info;
+pub mod time_client;

@@ -1,0 +1,253 @@
+//! The client binaries against real servers on 127.0.0.1.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use progjar_protocol::echo::EchoSession;
+use progjar_protocol::time::TimeSession;
+use progjar_server::{listener, serve, Mode, ServerOptions, SessionFactory, Shutdown};
+
+/// Runs a server in this process until the returned switch is dropped... or triggered.
+fn start(factory: SessionFactory, mode: Mode) -> (SocketAddr, Shutdown) {
+    let listener = listener::bind("127.0.0.1:0".parse().expect("addr"), 1024).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let shutdown = Shutdown::new();
+    let mut options = ServerOptions::new(mode);
+    options.grace = std::time::Duration::from_millis(200);
+    let stop = shutdown.clone();
+    std::thread::spawn(move || serve(listener, factory, options, stop));
+    (addr, shutdown)
+}
+
+fn time_server(mode: Mode) -> (SocketAddr, Shutdown) {
+    start(
+        Arc::new(|| Box::new(TimeSession::new(1024, || chrono::Local::now().time()))),
+        mode,
+    )
+}
+
+fn echo_server(mode: Mode) -> (SocketAddr, Shutdown) {
+    start(Arc::new(|| Box::new(EchoSession::new(32))), mode)
+}
+
+fn run(binary: &str, args: &[&str], log_level: &str) -> Output {
+    Command::new(binary)
+        .args(args)
+        .env("RUST_LOG", log_level)
+        .output()
+        .expect("client binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn echo_client_reads_the_course_message_in_16_byte_pieces() {
+    let (addr, _server) = echo_server(Mode::Iterative);
+    let out = run(
+        env!("CARGO_BIN_EXE_echo-client"),
+        &["127.0.0.1", &addr.port().to_string()],
+        "info",
+    );
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    for piece in [
+        r#"received "INI ADALAH DATA ""#,
+        r#"received "YANG DIKIRIM ABC""#,
+        r#"received "DEFGHIJKLMNOPQ""#,
+    ] {
+        assert!(log.contains(piece), "missing {piece}:\n{log}");
+    }
+    assert!(log.contains("echo complete: 46 bytes"), "{log}");
+}
+
+#[test]
+fn echo_client_echoes_a_64_mib_file_intact_without_deadlock() {
+    let (addr, _server) = echo_server(Mode::Thread);
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    // Bytes that are not a repeating pattern of the chunk size, so a
+    // reordered or dropped piece would be caught.
+    let mut state: u32 = 0x1234_5678;
+    let data: Vec<u8> = (0..64 * 1024 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        })
+        .collect();
+    file.write_all(&data).expect("write file");
+    let path = file.path().to_str().expect("utf-8 path").to_string();
+    let out = run(
+        env!("CARGO_BIN_EXE_echo-client"),
+        &[
+            "127.0.0.1",
+            &addr.port().to_string(),
+            "--file",
+            &path,
+            "--chunk",
+            "4096",
+        ],
+        "info",
+    );
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains(&format!("echo complete: {} bytes", data.len())),
+        "{log}"
+    );
+}
+
+#[test]
+fn echo_client_repeat_sends_on_one_connection_and_checks_all_of_it() {
+    let (addr, _server) = echo_server(Mode::Iterative);
+    let out = run(
+        env!("CARGO_BIN_EXE_echo-client"),
+        &[
+            "127.0.0.1",
+            &addr.port().to_string(),
+            "--message",
+            "halo",
+            "--repeat",
+            "3",
+            "--interval",
+            "0.1",
+        ],
+        "info",
+    );
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert_eq!(log.matches(r#"sent "halo""#).count(), 3, "{log}");
+    assert_eq!(log.matches("connected to").count(), 1, "{log}");
+    assert!(log.contains("echo complete: 12 bytes"), "{log}");
+}
+
+#[test]
+fn echo_client_says_where_a_wrong_echo_first_differs() {
+    // A broken echo server: it changes the 21st byte.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut data = Vec::new();
+        stream.read_to_end(&mut data).expect("read all");
+        data[20] ^= 0x20;
+        let _ = stream.write_all(&data);
+    });
+    let out = run(
+        env!("CARGO_BIN_EXE_echo-client"),
+        &["127.0.0.1", &port.to_string()],
+        "warn",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("differs at byte 20"), "{err}");
+}
+
+#[test]
+fn time_client_runs_concurrent_sessions_and_checks_every_reply() {
+    let (addr, _server) = time_server(Mode::Async);
+    let out = run(
+        env!("CARGO_BIN_EXE_time-client"),
+        &[
+            "127.0.0.1",
+            &addr.port().to_string(),
+            "--clients",
+            "5",
+            "--count",
+            "3",
+            "--interval",
+            "0.05",
+        ],
+        "info",
+    );
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert_eq!(log.matches(r#"received "JAM "#).count(), 15, "{log}");
+    assert_eq!(log.matches(r#"sent "QUIT\r\n""#).count(), 5, "{log}");
+    assert_eq!(
+        log.matches("server closed the connection").count(),
+        5,
+        "{log}"
+    );
+    assert!(log.contains("5 session(s), all replies correct"), "{log}");
+}
+
+#[test]
+fn time_client_rounds_open_a_new_connection_each_time() {
+    let (addr, _server) = time_server(Mode::Iterative);
+    let out = run(
+        env!("CARGO_BIN_EXE_time-client"),
+        &[
+            "127.0.0.1",
+            &addr.port().to_string(),
+            "--rounds",
+            "3",
+            "--interval",
+            "0.05",
+        ],
+        "info",
+    );
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert_eq!(log.matches("connected to").count(), 3, "{log}");
+}
+
+#[test]
+fn time_client_fails_clearly_on_a_server_that_does_not_speak_the_protocol() {
+    let (addr, _server) = echo_server(Mode::Iterative);
+    let out = run(
+        env!("CARGO_BIN_EXE_time-client"),
+        &["127.0.0.1", &addr.port().to_string()],
+        "info",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let log = text(&out.stderr);
+    assert!(
+        log.contains(r#"expected "JAM hh:mm:ss\r\n", got "TIME\r\n""#),
+        "{log}"
+    );
+}
+
+#[test]
+fn time_client_explains_a_refused_connection() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let out = run(
+        env!("CARGO_BIN_EXE_time-client"),
+        &["127.0.0.1", &port.to_string()],
+        "info",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let log = text(&out.stderr);
+    assert!(
+        log.contains("refused") && log.contains("Is the server running?"),
+        "{log}"
+    );
+}
+
+#[test]
+fn socket_info_prints_timeouts_and_the_addresses_of_localhost() {
+    let out = run(
+        env!("CARGO_BIN_EXE_socket-info"),
+        &["localhost", "45000"],
+        "info",
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("timeout of a new socket: None"), "{stdout}");
+    assert!(stdout.contains("after settimeout(10): 10 s"), "{stdout}");
+    assert!(
+        stdout.contains("SOCK_STREAM") && stdout.contains(":45000"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("127.0.0.1:45000") || stdout.contains("[::1]:45000"),
+        "{stdout}"
+    );
+}

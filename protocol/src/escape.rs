@@ -1,0 +1,74 @@
+//! Showing raw bytes to people.
+//!
+//! Logs and reports show payloads the way Python's `repr()` does in the
+//! course's examples: printable ASCII as it is, `\r` `\n` `\t` spelled out,
+//! anything else as `\xNN`. A student can then see at a glance whether a
+//! request really ended in CR LF.
+
+use std::fmt::Write as _;
+
+/// Escapes `bytes` without surrounding quotes: `TIME\r\n`.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for &byte in bytes {
+        match byte {
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            0x20..=0x7e => out.push(byte as char),
+            _ => {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "\\x{byte:02x}");
+            }
+        }
+    }
+    out
+}
+
+/// Escapes `bytes` and puts them in double quotes: `"TIME\r\n"`.
+pub fn quoted(bytes: &[u8]) -> String {
+    format!("\"{}\"", escape_bytes(bytes))
+}
+
+/// Escapes at most `limit` bytes, adding `...` and the total when cut.
+pub fn escape_preview(bytes: &[u8], limit: usize) -> String {
+    if bytes.len() <= limit {
+        escape_bytes(bytes)
+    } else {
+        format!(
+            "{}... ({} bytes)",
+            escape_bytes(&bytes[..limit]),
+            bytes.len()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_spelled_out() {
+        assert_eq!(escape_bytes(b"TIME\r\n"), "TIME\\r\\n");
+        assert_eq!(escape_bytes(b"a\tb"), "a\\tb");
+    }
+
+    #[test]
+    fn quotes_and_backslashes_are_escaped() {
+        assert_eq!(quoted(b"say \"hi\" \\o/"), "\"say \\\"hi\\\" \\\\o/\"");
+    }
+
+    #[test]
+    fn non_ascii_bytes_become_hex() {
+        assert_eq!(escape_bytes(&[0x00, 0xff, b'A']), "\\x00\\xffA");
+        assert_eq!(escape_bytes("é".as_bytes()), "\\xc3\\xa9");
+    }
+
+    #[test]
+    fn preview_cuts_long_payloads_and_says_how_long() {
+        assert_eq!(escape_preview(b"abcdef", 3), "abc... (6 bytes)");
+        assert_eq!(escape_preview(b"abc", 3), "abc");
+    }
+}

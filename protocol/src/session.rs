@@ -1,0 +1,65 @@
+//! What a server does with a connection, as data.
+//!
+//! A [`Session`] is the protocol's state for one connection. The server hands
+//! it every chunk of bytes it reads and gets back a list of [`Action`]s: log
+//! this request, send these bytes, close the connection. Keeping the decisions
+//! here and the socket calls in the server is what lets one protocol run under
+//! tokio, under one-thread-per-client and under an iterative loop alike.
+
+use std::fmt;
+
+/// One thing the server must do, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// A complete request (or echo piece) arrived; the server logs it.
+    Received(Vec<u8>),
+    /// Bytes to write to the client.
+    Send(Vec<u8>),
+    /// Send what is owed, then close the connection (FIN). No action follows.
+    Close(CloseReason),
+}
+
+/// Why a connection ended; the servers log it in these words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client sent `QUIT`.
+    Quit,
+    /// The client closed its side (read returned 0 bytes).
+    Eof,
+    /// The client sent more than the line limit without a line feed.
+    LineTooLong,
+    /// Nothing arrived for the idle timeout.
+    Idle,
+    /// The server is shutting down and the grace period ran out.
+    Shutdown,
+    /// A socket error (connection reset, broken pipe, ...).
+    Error(String),
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CloseReason::Quit => write!(f, "client sent QUIT"),
+            CloseReason::Eof => write!(f, "client closed the connection (EOF)"),
+            CloseReason::LineTooLong => write!(f, "line too long"),
+            CloseReason::Idle => write!(f, "idle timeout"),
+            CloseReason::Shutdown => write!(f, "server shutdown"),
+            CloseReason::Error(e) => write!(f, "error: {e}"),
+        }
+    }
+}
+
+/// The protocol state of one connection.
+pub trait Session {
+    /// How many bytes the server should ask for in one read.
+    fn read_size(&self) -> usize;
+
+    /// Handles bytes read from the client, appending what to do to `actions`.
+    /// After a [`Action::Close`] the session ignores any further input.
+    fn on_bytes(&mut self, data: &[u8], actions: &mut Vec<Action>);
+
+    /// Handles end of stream from the client.
+    fn on_eof(&mut self, actions: &mut Vec<Action>) {
+        actions.push(Action::Close(CloseReason::Eof));
+    }
+}

@@ -1,0 +1,186 @@
+//! `--mode async`: tokio, one task per connection.
+//!
+//! A task costs a few kilobytes, so thousands of idle clients are cheap. A
+//! semaphore bounds how many are served at once; beyond that the accept loop
+//! stops taking connections and new clients wait in the kernel's backlog.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use progjar_protocol::{CloseReason, Session};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::timeout;
+use tracing::{info, info_span, warn, Instrument};
+
+use crate::shutdown::Shutdown;
+use crate::transcript::settle;
+use crate::{BoxedSession, ServerOptions, SessionFactory};
+
+/// How long a closing connection waits for the client's FIN.
+const LINGER: Duration = Duration::from_secs(1);
+/// How much a closing connection reads and discards while it waits.
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Runs the async server on its own tokio runtime until shutdown.
+pub fn run(
+    listener: std::net::TcpListener,
+    factory: SessionFactory,
+    options: ServerOptions,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    listener.set_nonblocking(true)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    let result = runtime.block_on(async {
+        let listener = TcpListener::from_std(listener)?;
+        accept_loop(listener, factory, options, shutdown).await
+    });
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    factory: SessionFactory,
+    options: ServerOptions,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let limit = Arc::new(Semaphore::new(options.max_connections));
+    let close_now = Shutdown::new();
+    let mut connections = JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            biased;
+            _ = shutdown.wait() => break,
+            permit = limit.clone().acquire_owned() => permit.context("connection limit closed")?,
+        };
+        let (stream, peer) = tokio::select! {
+            biased;
+            _ = shutdown.wait() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    warn!("accept failed: {e} (out of file descriptors? raise `ulimit -n`)");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        // Forget connections that have finished, so the set stays small.
+        while connections.try_join_next().is_some() {}
+        let session = factory();
+        let options = options.clone();
+        let close_now = close_now.clone();
+        let span = info_span!("conn", peer = %peer);
+        connections.spawn(
+            async move {
+                let _permit = permit;
+                serve_connection(stream, session, &options, &close_now).await;
+            }
+            .instrument(span),
+        );
+    }
+    drop(listener);
+    while connections.try_join_next().is_some() {}
+    info!(
+        "no longer accepting connections; waiting up to {:.1} s for {} open connection(s)",
+        options.grace.as_secs_f64(),
+        connections.len()
+    );
+    let all_closed = async { while connections.join_next().await.is_some() {} };
+    if timeout(options.grace, all_closed).await.is_err() {
+        info!(
+            "grace period over: closing {} connection(s)",
+            connections.len()
+        );
+        close_now.trigger();
+        let _ = timeout(Duration::from_secs(2), async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+    }
+    info!("server stopped");
+    Ok(())
+}
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    mut session: BoxedSession,
+    options: &ServerOptions,
+    close_now: &Shutdown,
+) {
+    info!("connected");
+    let reason = converse(&mut stream, session.as_mut(), options, close_now).await;
+    info!("connection closed: {reason}");
+}
+
+/// Reads, lets the session decide, writes; until the session or the socket ends it.
+async fn converse(
+    stream: &mut TcpStream,
+    session: &mut (dyn Session + Send),
+    options: &ServerOptions,
+    close_now: &Shutdown,
+) -> CloseReason {
+    let mut buf = vec![0u8; session.read_size()];
+    let mut actions = Vec::new();
+    let mut outgoing = Vec::new();
+    loop {
+        let read = tokio::select! {
+            _ = close_now.wait() => return CloseReason::Shutdown,
+            read = timeout(options.idle_timeout, stream.read(&mut buf)) => read,
+        };
+        match read {
+            Err(_elapsed) => return CloseReason::Idle,
+            Ok(Ok(0)) => session.on_eof(&mut actions),
+            Ok(Ok(n)) => session.on_bytes(&buf[..n], &mut actions),
+            Ok(Err(e)) => return CloseReason::Error(e.to_string()),
+        }
+        let close = settle(&mut actions, &mut outgoing, options.show_bytes);
+        if !outgoing.is_empty() {
+            // Writing before reading again is our back-pressure: a client that
+            // does not read its replies stops being read from.
+            let written = tokio::select! {
+                _ = close_now.wait() => return CloseReason::Shutdown,
+                written = timeout(options.idle_timeout, stream.write_all(&outgoing)) => written,
+            };
+            match written {
+                Err(_elapsed) => {
+                    return CloseReason::Error("client stopped reading; write timed out".into())
+                }
+                Ok(Err(e)) => return CloseReason::Error(e.to_string()),
+                Ok(Ok(())) => outgoing.clear(),
+            }
+        }
+        if let Some(reason) = close {
+            if reason != CloseReason::Eof {
+                close_gracefully(stream, &mut buf).await;
+            }
+            return reason;
+        }
+    }
+}
+
+/// Sends our FIN, then waits briefly for the client's, reading and discarding
+/// what it still sends: closing with unread data would make the kernel send
+/// RST instead of FIN, and the student's capture would show a reset.
+async fn close_gracefully(stream: &mut TcpStream, buf: &mut [u8]) {
+    if stream.shutdown().await.is_err() {
+        return;
+    }
+    let _ = timeout(LINGER, async {
+        let mut discarded = 0;
+        while discarded < LINGER_BYTES {
+            match stream.read(buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
+    })
+    .await;
+}

@@ -1,0 +1,52 @@
+//! What both server binaries do after parsing their command line: bind,
+//! install the signal handler, serve, and turn errors into an exit code.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use tracing::info;
+
+use crate::options::{CommonArgs, Mode, ServerOptions};
+use crate::{listener, serve, signals, SessionFactory, Shutdown};
+
+/// Exit code for a server that could not start or failed while running.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Runs a server to completion; the binaries return this from `main`.
+pub fn run(
+    name: &str,
+    addr: SocketAddr,
+    mode: Mode,
+    common: &CommonArgs,
+    factory: SessionFactory,
+) -> ExitCode {
+    match try_run(name, addr, mode, common, factory) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn try_run(
+    name: &str,
+    addr: SocketAddr,
+    mode: Mode,
+    common: &CommonArgs,
+    factory: SessionFactory,
+) -> anyhow::Result<()> {
+    let listener = listener::bind(addr, common.backlog)?;
+    info!(
+        "{name} listening on {} ({mode} mode)",
+        listener.local_addr()?
+    );
+    let shutdown = Shutdown::new();
+    signals::watch(shutdown.clone())?;
+    serve(
+        listener,
+        factory,
+        ServerOptions::from_args(mode, common),
+        shutdown,
+    )
+}
