@@ -25,4 +25,46 @@ fmt: ## Format the code
 test-rust: ## Unit, property and loopback integration tests
 	$(CARGO) test --workspace
 
-test: lint test-rust ## Everything CI runs
+test: lint test-rust test-lab ## Everything CI runs (the lab test needs Docker; skipped without it unless CI=true)
+
+# ---- the three-machine lab (lab/lab.sh does the work) ----------------------
+.PHONY: lab down clean status logs shell capture images offline-images dist save load test-lab
+
+lab: ## Build what is missing, start mesin-1/2/3 and the servers, print a table
+	@lab/lab.sh up
+
+down: ## Remove the lab's containers and network
+	@lab/lab.sh down
+
+clean: ## make down, and remove the lab's images and dist/
+	@lab/lab.sh clean
+
+status: ## Show the machines and which servers run on mesin-1
+	@lab/lab.sh status
+
+logs: ## Show the machines' logs (servers on mesin-1)
+	@lab/lab.sh logs
+
+shell: ## Open a shell on a machine: make shell M=mesin-2
+	@lab/lab.sh shell $(M)
+
+capture: ## Capture the lab bridge into captures/; RUN="mesin-2 time-client" LABEL=name
+	@lab/lab.sh capture
+
+images: ## (Re)build the mesin image (ordinary or registry-free, see README)
+	@lab/lab.sh images
+
+offline-images: ## Build the image without any registry: debootstrap base + static binaries
+	@LAB_OFFLINE=1 lab/lab.sh images
+
+dist: ## Build static binaries into dist/bin/ (for the registry-free image)
+	@lab/lab.sh dist
+
+save: ## Save the built image to a file for a USB stick: make save FILE=x.tar.gz
+	@lab/lab.sh save
+
+load: ## Load images saved by make save: make load FILE=x.tar.gz
+	@lab/lab.sh load
+
+test-lab: ## End-to-end lab test: real containers, capture, checks from the pcap
+	@lab/test-lab.sh

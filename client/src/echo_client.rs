@@ -116,8 +116,13 @@ fn send_all(
         if round > 0 && !interval.is_zero() {
             std::thread::sleep(interval);
         }
+        // Logged before the write: the echo may arrive before write_all returns.
+        info!(
+            "sending {} ({} bytes)",
+            quoted_preview(payload),
+            payload.len()
+        );
         stream.write_all(payload)?;
-        info!("sent {} ({} bytes)", quoted_preview(payload), payload.len());
     }
     // FIN: tells the server we are done, so it closes after the last echo.
     stream.shutdown(Shutdown::Write)

@@ -21,7 +21,7 @@ use progjar_protocol::echo::{COURSE_MESSAGE, DEFAULT_CLIENT_CHUNK};
 )]
 struct Args {
     /// Server name or address.
-    #[arg(default_value = "172.16.16.101")]
+    #[arg(default_value = "172.16.16.101", env = "LAB_SERVER")]
     host: String,
 
     /// Server port.

@@ -22,7 +22,7 @@ use tracing::{error, info, info_span, Instrument};
 )]
 struct Args {
     /// Server name or address.
-    #[arg(default_value = "172.16.16.101")]
+    #[arg(default_value = "172.16.16.101", env = "LAB_SERVER")]
     host: String,
 
     /// Server port.

@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# The three-machine lab behind `make lab`, `make capture`, `make down`, ...
+#
+#   lab/lab.sh up | down | clean | status | logs | shell M | capture | images | dist | save | load
+#
+# Settings (environment):
+#   LAB_NET=10.77.0     first three octets of the lab subnet (default 172.16.16)
+#   LAB_BRIDGE=name     Linux bridge name, at most 15 characters (default progjar0)
+#   LAB_OFFLINE=1|0     1: registry-free build (local debootstrap base image, static
+#                       binaries built here); 0: ordinary build (pulls debian and rust);
+#                       unset: offline only if the local base image exists and
+#                       debian:bookworm-slim does not. Nothing is probed on the network.
+#   LAB_TZ=Asia/Jakarta time zone of the machines
+# Exit codes: 0 done, 1 failed (the message says what to do), 2 bad usage.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+IMAGE=${LAB_IMAGE:-progjar-lab/mesin:latest}
+BASE_IMAGE=${LAB_BASE_IMAGE:-progjar-lab/base:bookworm}
+NETWORK=progjar-lab
+PROJECT=progjar
+MACHINES=(mesin-1 mesin-2 mesin-3)
+STATE=.lab/env
+
+# Settings chosen at `make lab` time stay in force for later commands.
+if [ -f "$STATE" ]; then
+  # shellcheck disable=SC1090
+  . "$STATE"
+fi
+export LAB_NET=${LAB_NET:-172.16.16}
+export LAB_BRIDGE=${LAB_BRIDGE:-progjar0}
+export LAB_TZ=${LAB_TZ:-Asia/Jakarta}
+
+say() { printf 'lab: %s\n' "$*"; }
+die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
+
+# ---- checks ------------------------------------------------------------------
+
+COMPOSE=()
+find_compose() {
+  if docker compose version >/dev/null 2>&1; then
+    COMPOSE=(docker compose -p "$PROJECT")
+  elif command -v docker-compose >/dev/null 2>&1; then
+    COMPOSE=(docker-compose -p "$PROJECT")
+  else
+    die "Docker Compose is missing. Install the compose plugin (package docker-compose-plugin, gives 'docker compose') or docker-compose."
+  fi
+}
+compose() { "${COMPOSE[@]}" "$@"; }
+
+preflight() {
+  command -v docker >/dev/null 2>&1 || die "Docker is not installed. Install Docker Engine or Docker Desktop,
+     or run the programs on one machine without the lab (README: 'Running on one machine, without the lab')."
+  local out
+  if ! out=$(docker info 2>&1); then
+    case "$out" in
+      *"permission denied"*)
+        die "permission denied on the Docker socket: add yourself to the docker group
+     (sudo usermod -aG docker \$USER, then log out and in again), or run make with sudo." ;;
+      *"Cannot connect"* | *"daemon running"* | *"No such file"*)
+        die "the Docker daemon is not running: start it (sudo systemctl start docker, or open Docker Desktop)." ;;
+      *) die "docker does not work: $out" ;;
+    esac
+  fi
+  find_compose
+  [[ "$LAB_NET" =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
+    die "LAB_NET=$LAB_NET is not three octets like 172.16.16 or 10.77.0"
+  [ "${#LAB_BRIDGE}" -le 15 ] || die "LAB_BRIDGE=$LAB_BRIDGE is longer than 15 characters (a Linux limit)"
+}
+
+ip_to_int() { local IFS=.; read -r a b c d <<<"$1"; echo $(((a << 24) + (b << 16) + (c << 8) + d)); }
+
+# Does CIDR $1 overlap CIDR $2?
+overlaps() {
+  local n1=${1%/*} l1=${1#*/} n2=${2%/*} l2=${2#*/}
+  [ "$l1" = "$1" ] && l1=32
+  [ "$l2" = "$2" ] && l2=32
+  local len=$((l1 < l2 ? l1 : l2))
+  local mask=$(((0xFFFFFFFF << (32 - len)) & 0xFFFFFFFF))
+  [ $(($(ip_to_int "$n1") & mask)) -eq $(($(ip_to_int "$n2") & mask)) ]
+}
+
+check_network() {
+  docker network inspect "$NETWORK" >/dev/null 2>&1 && return 0
+  local subnet=$LAB_NET.0/24 name cidr
+  while read -r name cidr; do
+    [ -n "$cidr" ] && [[ "$cidr" != *:* ]] && overlaps "$subnet" "$cidr" &&
+      die "subnet $subnet overlaps Docker network '$name' ($cidr).
+     Remove it (docker network rm $name) or choose another subnet: LAB_NET=10.77.0 make lab"
+  done < <(docker network ls -q | xargs -r docker network inspect \
+    -f '{{.Name}} {{range .IPAM.Config}}{{.Subnet}} {{end}}' 2>/dev/null |
+    awk '{for (i = 2; i <= NF; i++) print $1, $i}')
+  if command -v ip >/dev/null 2>&1; then
+    while read -r cidr _; do
+      [ "$cidr" = default ] && continue
+      overlaps "$subnet" "$cidr" &&
+        die "subnet $subnet overlaps a route of this host ($cidr: $(ip -4 route show "$cidr" | head -n1)).
+     Choose another subnet: LAB_NET=10.77.0 make lab"
+    done < <(ip -4 route show | awk '{print $1}')
+    ip link show "$LAB_BRIDGE" >/dev/null 2>&1 &&
+      die "a network interface named $LAB_BRIDGE already exists on this host.
+     Choose another bridge name: LAB_BRIDGE=progjar1 make lab"
+  fi
+  return 0
+}
+
+running() { [ "$(docker inspect -f '{{.State.Running}}' progjar-mesin-1 2>/dev/null)" = true ]; }
+
+# ---- building ----------------------------------------------------------------
+
+host_triple() { rustc -vV | sed -n 's/^host: //p'; }
+
+# Static binaries built on this machine, for the registry-free image:
+# +crt-static with an explicit --target links glibc in, so they run on any glibc.
+dist() {
+  command -v cargo >/dev/null 2>&1 || die "cargo is needed to build the programs for the registry-free image"
+  local triple; triple=$(host_triple)
+  say "building static binaries for $triple"
+  # Stripped: the image carries no debug symbols.
+  CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=symbols \
+    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target "$triple" --bins ||
+    die "building the programs failed"
+  rm -rf dist/bin && mkdir -p dist/bin
+  find "target/$triple/release" -maxdepth 1 -type f -executable -exec cp {} dist/bin/ \;
+  say "dist/bin: $(ls dist/bin | tr '\n' ' ')"
+}
+
+offline_wanted() {
+  case "${LAB_OFFLINE:-}" in
+    1 | yes | true) return 0 ;;
+    0 | no | false) return 1 ;;
+  esac
+  docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 &&
+    ! docker image inspect debian:bookworm-slim >/dev/null 2>&1
+}
+
+images() {
+  if offline_wanted; then
+    say "registry-free build: base image from Debian's packages, binaries built here"
+    lab/base-image.sh "$BASE_IMAGE" || die "could not make the base image $BASE_IMAGE"
+    dist
+    DOCKER_BUILDKIT=0 docker build -q --target offline --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" . >/dev/null ||
+      die "docker build --target offline failed"
+  else
+    say "ordinary build: FROM debian:bookworm-slim with a rust builder stage (pulls images)"
+    DOCKER_BUILDKIT=1 docker build --target runtime -t "$IMAGE" . ||
+      die "building the image failed. If this machine cannot pull from a registry,
+     use the registry-free path: LAB_OFFLINE=1 make lab"
+  fi
+  say "image $IMAGE: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
+}
+
+# ---- the lab -----------------------------------------------------------------
+
+table() {
+  printf '\n  %-8s %-15s %-58s %s\n' machine address "what runs there" "shell"
+  printf '  %-8s %-15s %-58s %s\n' mesin-1 "$LAB_NET.101" \
+    "time-server :45000 (async), echo-server :10000 :32444 (iter.)" "make shell M=mesin-1"
+  printf '  %-8s %-15s %-58s %s\n' mesin-2 "$LAB_NET.102" "clients: time-client, echo-client, socket-info" "make shell M=mesin-2"
+  printf '  %-8s %-15s %-58s %s\n' mesin-3 "$LAB_NET.103" "clients: time-client, echo-client, socket-info" "make shell M=mesin-3"
+  printf '\n  shared folder: ./work on this host = /work on every machine\n'
+  printf '  try: make capture RUN="mesin-2 time-client"\n\n'
+}
+
+up() {
+  preflight
+  if running; then
+    say "the lab is already running"
+    table
+    return 0
+  fi
+  check_network
+  if [ "${LAB_REBUILD:-0}" = 1 ] || ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    images
+  else
+    say "using the existing image $IMAGE (make images rebuilds it)"
+  fi
+  mkdir -p work captures .lab
+  printf 'LAB_NET=%s\nLAB_BRIDGE=%s\nLAB_TZ=%s\n' "$LAB_NET" "$LAB_BRIDGE" "$LAB_TZ" >"$STATE"
+  compose up -d mesin-1 mesin-2 mesin-3 || die "starting the machines failed (see above)"
+  docker exec progjar-mesin-1 labctl wait ||
+    die "the servers on mesin-1 did not start; see: make logs"
+  say "the lab is up"
+  table
+}
+
+down() {
+  preflight
+  compose --profile capture down --remove-orphans --timeout 5 || die "compose down failed"
+  rm -f "$STATE"
+  say "the lab is down"
+}
+
+clean() {
+  down
+  docker image rm -f "$IMAGE" "$BASE_IMAGE" >/dev/null 2>&1
+  rm -rf dist
+  say "images removed"
+}
+
+status() {
+  preflight
+  compose ps
+  running && docker exec progjar-mesin-1 labctl status
+  return 0
+}
+
+logs() {
+  preflight
+  compose logs --tail=200 mesin-1 mesin-2 mesin-3
+}
+
+shell() {
+  local machine=${1:-}
+  [[ " ${MACHINES[*]} " == *" $machine "* ]] || die "which machine? make shell M=mesin-1 (or mesin-2, mesin-3)"
+  preflight
+  running || die "the lab is not running: make lab"
+  local flags=-i
+  [ -t 0 ] && flags=-it
+  exec docker exec "$flags" "progjar-$machine" bash
+}
+
+# ---- capturing ---------------------------------------------------------------
+
+start_capture() {
+  docker rm -f progjar-capture >/dev/null 2>&1
+  CAPTURE_FILE=$1 CAPTURE_OWNER="$(id -u):$(id -g)" \
+    compose --profile capture up -d --no-deps capture >/dev/null 2>&1 ||
+    die "could not start the capture sidecar"
+  local _
+  for _ in $(seq 100); do
+    docker logs progjar-capture 2>&1 | grep -q "listening on" && return 0
+    [ "$(docker inspect -f '{{.State.Running}}' progjar-capture 2>/dev/null)" = true ] || break
+    sleep 0.1
+  done
+  docker logs progjar-capture >&2
+  die "tcpdump did not start on $LAB_BRIDGE (see above)"
+}
+
+stop_capture() {
+  docker stop -t 10 progjar-capture >/dev/null 2>&1
+  local code
+  code=$(docker inspect -f '{{.State.ExitCode}}' progjar-capture 2>/dev/null)
+  docker logs progjar-capture 2>&1 | grep -E "packets (captured|received|dropped)" | sed 's/^/  tcpdump: /'
+  docker rm -f progjar-capture >/dev/null 2>&1
+  [ "${code:-1}" = 0 ] || say "warning: tcpdump exited with code $code"
+}
+
+# RUN="mesin-2 time-client & mesin-3 time-client ; mesin-2 echo-client"
+# runs the commands of each ';'-step at once, one step after another.
+run_steps() {
+  local failed=0 step cmd machine rest
+  local -a steps cmds pids
+  IFS=';' read -ra steps <<<"$1"
+  for step in "${steps[@]}"; do
+    IFS='&' read -ra cmds <<<"$step"
+    pids=()
+    for cmd in "${cmds[@]}"; do
+      read -r machine rest <<<"$cmd"
+      [ -z "$machine" ] && continue
+      [[ " ${MACHINES[*]} " == *" $machine "* ]] || die "RUN: '$machine' is not a lab machine (mesin-1, mesin-2, mesin-3)"
+      say "[$machine] \$ $rest"
+      (docker exec "progjar-$machine" bash -c "$rest" 2>&1 | sed -u "s/^/[$machine] /"; exit "${PIPESTATUS[0]}") &
+      pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  done
+  return $failed
+}
+
+capture() {
+  preflight
+  running || die "the lab is not running: make lab"
+  mkdir -p captures
+  local label=${LABEL:-} run=${RUN:-}
+  label=${label//[^A-Za-z0-9_.-]/-}
+  local name; name="$(date -u +%Y%m%dT%H%M%SZ)${label:+-$label}.pcap"
+  start_capture "$name"
+  say "capturing on $LAB_BRIDGE into captures/$name"
+  local status=0
+  if [ -n "$run" ]; then
+    run_steps "$run" || status=1
+    sleep 0.5 # let the last ACKs of the teardown arrive
+  else
+    say "press Ctrl-C to stop"
+    trap ' ' INT
+    sleep infinity &
+    wait $! 2>/dev/null
+    kill $! 2>/dev/null
+    trap - INT
+  fi
+  stop_capture
+  say "capture written: captures/$name"
+  echo "captures/$name"
+  [ $status = 0 ] || say "a command of RUN failed (see its output above)"
+  return $status
+}
+
+# ---- moving images -----------------------------------------------------------
+
+save() {
+  preflight
+  local file=${FILE:-progjar-lab-images.tar.gz}
+  docker image inspect "$IMAGE" >/dev/null 2>&1 || die "no $IMAGE yet: make lab (or make images) first"
+  docker save "$IMAGE" | gzip -1 >"$file" || die "docker save failed"
+  say "saved $IMAGE to $file ($(du -h "$file" | cut -f1)); on the other machine: make load FILE=$file"
+}
+
+load() {
+  preflight
+  local file=${FILE:-progjar-lab-images.tar.gz}
+  [ -f "$file" ] || die "no such file: $file (make load FILE=path)"
+  gunzip -c "$file" | docker load || die "docker load failed"
+  say "loaded; make lab uses the loaded image when it exists (LAB_OFFLINE=1 to rebuild offline)"
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  up) up ;;
+  down) down ;;
+  clean) clean ;;
+  status) status ;;
+  logs) logs ;;
+  shell) shell "${1:-${M:-}}" ;;
+  capture) capture ;;
+  images) preflight && images ;;
+  dist) dist ;;
+  save) save ;;
+  load) load ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

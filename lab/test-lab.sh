@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# End-to-end lab test: real containers, a real capture, checks from the pcap.
+#
+# Brings the lab up, runs time-client on mesin-2 and mesin-3 at the same time
+# and echo-client on mesin-2 while capturing, then reads the pcap with
+# `tcpdump -r` inside the image and checks, for each client machine: SYN,
+# SYN-ACK and ACK with 172.16.16.101:45000, the TIME and JAM hh:mm:ss
+# payloads, and FINs both ways. Finally `make down` must leave no container,
+# network or bridge behind. The lab is taken down even when a step fails.
+#
+# Without Docker the test is skipped, except under CI=true, where it fails.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+failures=0
+passes=0
+pass() { printf 'lab test: ok   %s\n' "$*"; passes=$((passes + 1)); }
+fail() { printf 'lab test: FAIL %s\n' "$*"; failures=$((failures + 1)); }
+
+if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
+  if [ "${CI:-}" = true ]; then
+    echo "lab test: Docker is not available, and under CI=true the lab test is required" >&2
+    echo "lab: 0 passed, 1 failed"
+    exit 1
+  fi
+  echo "lab test: SKIPPED (Docker is not available here; the loopback tests above still ran)"
+  exit 0
+fi
+
+IMAGE=${LAB_IMAGE:-progjar-lab/mesin:latest}
+NET=${LAB_NET:-172.16.16}
+BRIDGE=${LAB_BRIDGE:-progjar0}
+export LAB_NET=$NET LAB_BRIDGE=$BRIDGE
+
+cleanup() { lab/lab.sh down >/dev/null 2>&1; }
+trap cleanup EXIT
+
+# A fresh image of the current code, then a fresh lab.
+lab/lab.sh down >/dev/null 2>&1
+lab/lab.sh images || { echo "lab: 0 passed, 1 failed"; exit 1; }
+lab/lab.sh up || { echo "lab: 0 passed, 1 failed"; exit 1; }
+
+capture_log=$(mktemp)
+LABEL=labtest RUN="mesin-2 time-client --count 2 --interval 0.2 & mesin-3 time-client --count 2 --interval 0.2 & mesin-2 echo-client" \
+  lab/lab.sh capture | tee "$capture_log"
+status=${PIPESTATUS[0]}
+[ "$status" = 0 ] && pass "clients on mesin-2 and mesin-3 succeeded during the capture" ||
+  fail "a client failed during the capture (exit $status)"
+pcap=$(grep -E '^captures/.*\.pcap$' "$capture_log" | tail -n1)
+rm -f "$capture_log"
+if [ -z "$pcap" ] || [ ! -s "$pcap" ]; then
+  fail "no capture file was written"
+  echo "lab: $passes passed, $failures failed"
+  exit 1
+fi
+pass "capture written: $pcap"
+
+# Read it back with tcpdump in the image; a cut-off file would say "truncated".
+text=$(docker run --rm -v "$PWD/captures:/c:ro" "$IMAGE" tcpdump -nn -r "/c/$(basename "$pcap")" -A 2>/tmp/lab-test-tcpdump.err)
+if grep -qi truncated /tmp/lab-test-tcpdump.err; then fail "tcpdump -r reports a truncated file"; else pass "tcpdump -r reads the file cleanly"; fi
+
+# One line per fact: "<flags> <src> > <dst>" for headers, "DATA <src> > <dst> <payload line>" for payloads.
+facts=$(awk '
+  /^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]+ IP / {
+    src = $3; dst = $5; sub(/:$/, "", dst)
+    flags = ""; for (i = 6; i <= NF; i++) if ($i == "Flags") { flags = $(i + 1); break }
+    sub(/,$/, "", flags)
+    ack = ($0 ~ /, ack 1, /) ? " ack1" : ""
+    print "HDR " flags ack " " src " > " dst
+    next
+  }
+  /^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\./ { src = ""; next }
+  src != "" { print "DATA " src " > " dst " " $0 }
+' <<<"$text")
+
+server="$NET\\.101"
+for c in 102 103; do
+  client="$NET\\.$c\\.[0-9]+"
+  check() { grep -qE "$1" <<<"$facts" && pass "$NET.$c: $2" || fail "$NET.$c: $2"; }
+  check "^HDR \[S\] $client > $server\.45000$" "SYN to $NET.101:45000"
+  check "^HDR \[S\.\] $server\.45000 > $client$" "SYN-ACK from $NET.101:45000"
+  check "^HDR \[\.\] ack1 $client > $server\.45000$" "ACK completing the handshake"
+  check "^DATA $client > $server\.45000 .*TIME" "TIME request (PSH/ACK payload)"
+  check "^DATA $server\.45000 > $client .*JAM [0-2][0-9]:[0-5][0-9]:[0-5][0-9]" "JAM hh:mm:ss reply"
+  check "^HDR \[P\.\] $client > $server\.45000$" "PSH,ACK from the client"
+  check "^HDR \[F\.\] $client > $server\.45000$" "FIN from the client"
+  check "^HDR \[F\.\] $server\.45000 > $client$" "FIN from the server"
+done
+client="$NET\\.102\\.[0-9]+"
+grep -qE "^DATA $client > $server\.10000 .*INI ADALAH DATA" <<<"$facts" && pass "echo message to $NET.101:10000" || fail "echo message to $NET.101:10000"
+grep -qE "^DATA $server\.10000 > $client .*INI ADALAH DATA" <<<"$facts" && pass "echo back from $NET.101:10000" || fail "echo back from $NET.101:10000"
+
+# make down must leave nothing behind.
+lab/lab.sh down >/dev/null || fail "lab down failed"
+left=$(docker ps -a --filter label=com.docker.compose.project=progjar -q)
+[ -z "$left" ] && pass "no container left after down" || fail "containers left after down: $left"
+docker network inspect progjar-lab >/dev/null 2>&1 && fail "network progjar-lab left after down" || pass "no network left after down"
+if command -v ip >/dev/null 2>&1; then
+  ip link show "$BRIDGE" >/dev/null 2>&1 && fail "bridge $BRIDGE left after down" || pass "no bridge left after down"
+fi
+
+echo "lab: $passes passed, $failures failed"
+[ "$failures" = 0 ]
