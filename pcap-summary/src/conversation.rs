@@ -1,0 +1,602 @@
+//! Following each TCP conversation through its life.
+//!
+//! A conversation is a 4-tuple *and* a lifetime, as Wireshark's `tcp.stream`
+//! counts them: ports get reused, so a SYN on a 4-tuple whose conversation
+//! already ended (FIN or RST) starts a new one. The client is the side that
+//! sent the SYN, or, when no SYN was captured, the sender of the first packet.
+//!
+//! Sequence numbers are shown relative to each side's first one, as
+//! Wireshark does, so the handshake always reads seq=0, ack=1.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use progjar_protocol::escape::escape_bytes;
+
+use crate::segment::{Flags, TcpSegment};
+
+/// Direction of a segment within its conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// From the client (the SYN sender) to the server.
+    ClientToServer = 0,
+    /// From the server to the client.
+    ServerToClient = 1,
+}
+
+impl Dir {
+    /// `c2s` or `s2c`.
+    pub fn short(self) -> &'static str {
+        match self {
+            Dir::ClientToServer => "c2s",
+            Dir::ServerToClient => "s2c",
+        }
+    }
+}
+
+/// How much detail the tracker keeps per conversation.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Data segments kept in detail per conversation; the rest are counted.
+    pub segments: usize,
+    /// Payload bytes kept per segment.
+    pub payload_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            segments: 50,
+            payload_bytes: 64,
+        }
+    }
+}
+
+/// A segment of the handshake or the teardown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Seconds from the capture's first packet.
+    pub time: f64,
+    /// Who sent it.
+    pub dir: Dir,
+    /// Its flags.
+    pub flags: Flags,
+    /// Relative sequence number.
+    pub seq: u32,
+    /// Relative acknowledgment number (0 without ACK).
+    pub ack: u32,
+}
+
+/// Something unusual about a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anomaly {
+    /// Data the receiver had already been sent.
+    Retransmission,
+    /// Data that fills a gap left by a later segment.
+    OutOfOrder,
+}
+
+/// A segment that carried data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSegment {
+    /// The segment itself.
+    pub step: Step,
+    /// Payload length on the wire.
+    pub len: u32,
+    /// The first bytes of the payload (see [`Limits::payload_bytes`]).
+    pub payload: Vec<u8>,
+    /// Retransmitted or out of order.
+    pub anomaly: Option<Anomaly>,
+}
+
+impl DataSegment {
+    /// The stored payload, escaped like `TIME\r\n`.
+    pub fn payload_text(&self) -> String {
+        escape_bytes(&self.payload)
+    }
+}
+
+/// The three steps of the opening handshake, as far as they were seen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Handshake {
+    /// The client's SYN.
+    pub syn: Option<Step>,
+    /// The server's SYN,ACK.
+    pub syn_ack: Option<Step>,
+    /// The client's ACK of the SYN,ACK.
+    pub ack: Option<Step>,
+}
+
+impl Handshake {
+    /// `complete`, `partial` or `none`.
+    pub fn status(&self) -> &'static str {
+        match (&self.syn, &self.syn_ack, &self.ack) {
+            (Some(_), Some(_), Some(_)) => "complete",
+            (None, None, None) => "none",
+            _ => "partial",
+        }
+    }
+
+    /// Time from SYN to the ACK that completes the handshake.
+    pub fn rtt(&self) -> Option<f64> {
+        Some(self.ack.as_ref()?.time - self.syn.as_ref()?.time)
+    }
+}
+
+/// One TCP conversation.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    /// 0-based, in order of first packet.
+    pub id: usize,
+    /// The SYN sender (or the first packet's sender).
+    pub client: SocketAddr,
+    /// The other side.
+    pub server: SocketAddr,
+    /// Seconds from the capture's first packet to this conversation's first.
+    pub start: f64,
+    /// ... and to its last.
+    pub end: f64,
+    /// Packets, indexed by [`Dir`].
+    pub packets: [u64; 2],
+    /// Payload bytes on the wire, indexed by [`Dir`].
+    pub payload_bytes: [u64; 2],
+    /// SYN (without ACK) segments.
+    pub syn: u64,
+    /// SYN,ACK segments.
+    pub syn_ack: u64,
+    /// Segments with FIN.
+    pub fin: u64,
+    /// Segments with RST.
+    pub rst: u64,
+    /// The opening handshake.
+    pub handshake: Handshake,
+    /// Data segments, up to the limit.
+    pub segments: Vec<DataSegment>,
+    /// Data segments beyond the limit, counted only.
+    pub segments_not_shown: u64,
+    /// FIN and RST segments and the ACKs that answer them (up to 8).
+    pub teardown: Vec<Step>,
+    /// Retransmitted segments.
+    pub retransmissions: u64,
+    /// Out-of-order segments.
+    pub out_of_order: u64,
+    /// Time of the first data byte, indexed by [`Dir`].
+    pub first_data: [Option<f64>; 2],
+    isn: [Option<u32>; 2],
+    next_seq: [Option<u32>; 2],
+    gaps: [Vec<(u32, u32)>; 2],
+    fin_seq: [Option<u32>; 2],
+}
+
+/// Most FIN/RST/ACK steps kept for the teardown.
+const TEARDOWN_STEPS: usize = 8;
+/// Most holes in the sequence space remembered per direction.
+const GAPS: usize = 16;
+
+/// `a` comes after `b` in TCP's wrapping sequence space.
+fn seq_after(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
+}
+
+impl Conversation {
+    fn new(id: usize, time: f64, segment: &TcpSegment<'_>) -> Self {
+        // A SYN,ACK seen first means its receiver opened the conversation.
+        let (client, server) = if segment.flags.is_syn_ack() {
+            (segment.dst, segment.src)
+        } else {
+            (segment.src, segment.dst)
+        };
+        Conversation {
+            id,
+            client,
+            server,
+            start: time,
+            end: time,
+            packets: [0; 2],
+            payload_bytes: [0; 2],
+            syn: 0,
+            syn_ack: 0,
+            fin: 0,
+            rst: 0,
+            handshake: Handshake::default(),
+            segments: Vec::new(),
+            segments_not_shown: 0,
+            teardown: Vec::new(),
+            retransmissions: 0,
+            out_of_order: 0,
+            first_data: [None; 2],
+            isn: [None; 2],
+            next_seq: [None; 2],
+            gaps: [Vec::new(), Vec::new()],
+            fin_seq: [None; 2],
+        }
+    }
+
+    /// Whether a FIN or RST has been seen: a new SYN then starts a new conversation.
+    pub fn has_ended(&self) -> bool {
+        self.fin > 0 || self.rst > 0
+    }
+
+    /// `fin`, `rst` or `open`.
+    pub fn close_kind(&self) -> &'static str {
+        if self.rst > 0 {
+            "rst"
+        } else if self.fin > 0 {
+            "fin"
+        } else {
+            "open"
+        }
+    }
+
+    /// Time from the end of the handshake to the server's first data byte:
+    /// long when an iterative server made this client wait.
+    pub fn first_server_byte_delay(&self) -> Option<f64> {
+        let first = self.first_data[Dir::ServerToClient as usize]?;
+        let opened = self
+            .handshake
+            .ack
+            .as_ref()
+            .or(self.handshake.syn_ack.as_ref())
+            .map_or(self.start, |step| step.time);
+        Some(first - opened)
+    }
+
+    fn dir_of(&self, segment: &TcpSegment<'_>) -> Dir {
+        if segment.src == self.client {
+            Dir::ClientToServer
+        } else {
+            Dir::ServerToClient
+        }
+    }
+
+    fn observe(&mut self, time: f64, segment: &TcpSegment<'_>, limits: &Limits) {
+        let dir = self.dir_of(segment);
+        let d = dir as usize;
+        let flags = segment.flags;
+        self.end = time;
+        self.packets[d] += 1;
+        self.payload_bytes[d] += u64::from(segment.len);
+        // The first sequence number seen (the SYN's, when there is one) is
+        // this side's zero.
+        self.isn[d].get_or_insert(segment.seq);
+        let step = Step {
+            time,
+            dir,
+            flags,
+            seq: segment.seq.wrapping_sub(self.isn[d].unwrap_or(segment.seq)),
+            ack: if flags.has(Flags::ACK) {
+                self.isn[1 - d].map_or(0, |isn| segment.ack.wrapping_sub(isn))
+            } else {
+                0
+            },
+        };
+        self.count_flags(flags);
+        self.follow_handshake(&step, segment);
+        let anomaly = self.track_sequence(d, segment);
+        if segment.len > 0 {
+            self.first_data[d].get_or_insert(time);
+            if self.segments.len() < limits.segments {
+                let keep = segment.payload.len().min(limits.payload_bytes);
+                self.segments.push(DataSegment {
+                    step: step.clone(),
+                    len: segment.len,
+                    payload: segment.payload[..keep].to_vec(),
+                    anomaly,
+                });
+            } else {
+                self.segments_not_shown += 1;
+            }
+        }
+        self.follow_teardown(step, segment);
+    }
+
+    fn count_flags(&mut self, flags: Flags) {
+        if flags.is_syn() {
+            self.syn += 1;
+        }
+        if flags.is_syn_ack() {
+            self.syn_ack += 1;
+        }
+        if flags.has(Flags::FIN) {
+            self.fin += 1;
+        }
+        if flags.has(Flags::RST) {
+            self.rst += 1;
+        }
+    }
+
+    fn follow_handshake(&mut self, step: &Step, segment: &TcpSegment<'_>) {
+        let hs = &mut self.handshake;
+        match step.dir {
+            Dir::ClientToServer if segment.flags.is_syn() && hs.syn.is_none() => {
+                hs.syn = Some(step.clone());
+            }
+            Dir::ServerToClient if segment.flags.is_syn_ack() && hs.syn_ack.is_none() => {
+                hs.syn_ack = Some(step.clone());
+            }
+            Dir::ClientToServer
+                if hs.ack.is_none()
+                    && hs.syn_ack.is_some()
+                    && segment.flags.has(Flags::ACK)
+                    && !segment.flags.has(Flags::SYN)
+                    && step.ack == 1 =>
+            {
+                hs.ack = Some(step.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// Classifies a segment that uses sequence space as new, retransmitted
+    /// or out of order, from the highest sequence number seen so far.
+    fn track_sequence(&mut self, d: usize, segment: &TcpSegment<'_>) -> Option<Anomaly> {
+        let len = segment.seq_len();
+        if len == 0 {
+            return None;
+        }
+        let start = segment.seq;
+        let end = start.wrapping_add(len);
+        let Some(next) = self.next_seq[d] else {
+            self.next_seq[d] = Some(end);
+            return None;
+        };
+        if start == next {
+            self.next_seq[d] = Some(end);
+            return None;
+        }
+        if seq_after(start, next) {
+            // A hole: the bytes in between are missing, for now.
+            if self.gaps[d].len() < GAPS {
+                self.gaps[d].push((next, start));
+            }
+            self.next_seq[d] = Some(end);
+            return None;
+        }
+        // Starts before what we expected next: a hole filled late, or a resend.
+        if let Some(i) = self.gaps[d]
+            .iter()
+            .position(|&(from, to)| !seq_after(from, start) && seq_after(to, start))
+        {
+            let (from, to) = self.gaps[d][i];
+            self.gaps[d].remove(i);
+            if seq_after(start, from) && self.gaps[d].len() < GAPS {
+                self.gaps[d].push((from, start));
+            }
+            if seq_after(to, end) && self.gaps[d].len() < GAPS {
+                self.gaps[d].push((end, to));
+            }
+            self.out_of_order += 1;
+            return Some(Anomaly::OutOfOrder);
+        }
+        if seq_after(end, next) {
+            self.next_seq[d] = Some(end);
+        }
+        self.retransmissions += 1;
+        Some(Anomaly::Retransmission)
+    }
+
+    fn follow_teardown(&mut self, step: Step, segment: &TcpSegment<'_>) {
+        let d = step.dir as usize;
+        let flags = segment.flags;
+        let keep = if flags.has(Flags::FIN) {
+            self.fin_seq[d].get_or_insert(segment.seq.wrapping_add(segment.len));
+            true
+        } else if flags.has(Flags::RST) {
+            true
+        } else {
+            // The ACK of the other side's FIN completes the teardown.
+            let other_fin = self.fin_seq[1 - d];
+            flags.has(Flags::ACK)
+                && segment.len == 0
+                && other_fin.is_some_and(|fin| segment.ack == fin.wrapping_add(1))
+                && !self.teardown.iter().any(|s| s.dir == step.dir && !s.flags.has(Flags::FIN) && !s.flags.has(Flags::RST))
+        };
+        if keep && self.teardown.len() < TEARDOWN_STEPS {
+            self.teardown.push(step);
+        }
+    }
+}
+
+/// Every conversation of a capture, found as its packets stream past.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    current: HashMap<(SocketAddr, SocketAddr), usize>,
+    conversations: Vec<Conversation>,
+    limits: Limits,
+}
+
+impl Tracker {
+    /// A tracker keeping `limits` of detail per conversation.
+    pub fn new(limits: Limits) -> Self {
+        Tracker {
+            limits,
+            ..Tracker::default()
+        }
+    }
+
+    /// Adds one segment seen `time` seconds after the capture's first packet.
+    pub fn observe(&mut self, time: f64, segment: &TcpSegment<'_>) {
+        let key = if segment.src <= segment.dst {
+            (segment.src, segment.dst)
+        } else {
+            (segment.dst, segment.src)
+        };
+        let existing = self.current.get(&key).copied();
+        let index = match existing {
+            Some(i) if !(segment.flags.is_syn() && self.conversations[i].has_ended()) => i,
+            _ => {
+                let id = self.conversations.len();
+                self.conversations.push(Conversation::new(id, time, segment));
+                self.current.insert(key, id);
+                id
+            }
+        };
+        self.conversations[index].observe(time, segment, &self.limits);
+    }
+
+    /// The conversations, in order of their first packet.
+    pub fn into_conversations(self) -> Vec<Conversation> {
+        self.conversations
+    }
+}
+
+/// The most conversations open at the same moment, each open from its first
+/// packet to its last.
+pub fn max_concurrent(conversations: &[Conversation]) -> usize {
+    let mut events: Vec<(f64, i32)> = conversations
+        .iter()
+        .flat_map(|c| [(c.start, 1), (c.end, -1)])
+        .collect();
+    // At the same instant, an opening counts before a closing: touching
+    // conversations did overlap for that moment.
+    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+    let (mut open, mut most) = (0i32, 0i32);
+    for (_, change) in events {
+        open += change;
+        most = most.max(open);
+    }
+    usize::try_from(most).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(src: &str, dst: &str, seq: u32, ack: u32, flags: u8, payload: &'static [u8]) -> TcpSegment<'static> {
+        TcpSegment {
+            src: src.parse().expect("addr"),
+            dst: dst.parse().expect("addr"),
+            seq,
+            ack,
+            flags: Flags(flags),
+            len: payload.len() as u32,
+            payload,
+        }
+    }
+
+    const C: &str = "10.0.0.2:40000";
+    const S: &str = "10.0.0.1:45000";
+    const SYN: u8 = Flags::SYN;
+    const SA: u8 = Flags::SYN | Flags::ACK;
+    const A: u8 = Flags::ACK;
+    const PA: u8 = Flags::PSH | Flags::ACK;
+    const FA: u8 = Flags::FIN | Flags::ACK;
+
+    /// A whole TIME/QUIT session: handshake, two requests, teardown.
+    fn time_session(tracker: &mut Tracker, t0: f64, cisn: u32, sisn: u32) {
+        let steps = [
+            (0.000, seg(C, S, cisn, 0, SYN, b"")),
+            (0.001, seg(S, C, sisn, cisn + 1, SA, b"")),
+            (0.002, seg(C, S, cisn + 1, sisn + 1, A, b"")),
+            (0.010, seg(C, S, cisn + 1, sisn + 1, PA, b"TIME\r\n")),
+            (0.011, seg(S, C, sisn + 1, cisn + 7, PA, b"JAM 10:00:00\r\n")),
+            (0.020, seg(C, S, cisn + 7, sisn + 15, PA, b"QUIT\r\n")),
+            (0.021, seg(S, C, sisn + 15, cisn + 13, FA, b"")),
+            (0.022, seg(C, S, cisn + 13, sisn + 16, FA, b"")),
+            (0.023, seg(S, C, sisn + 16, cisn + 14, A, b"")),
+        ];
+        for (t, s) in steps {
+            tracker.observe(t0 + t, &s);
+        }
+    }
+
+    #[test]
+    fn a_time_session_reads_as_handshake_data_and_teardown() {
+        let mut tracker = Tracker::new(Limits::default());
+        time_session(&mut tracker, 0.0, 1000, 5000);
+        let convs = tracker.into_conversations();
+        assert_eq!(convs.len(), 1);
+        let c = &convs[0];
+        assert_eq!(c.client.to_string(), C);
+        assert_eq!(c.handshake.status(), "complete");
+        let syn_ack = c.handshake.syn_ack.as_ref().expect("syn-ack");
+        assert_eq!((syn_ack.seq, syn_ack.ack), (0, 1));
+        assert!((c.handshake.rtt().expect("rtt") - 0.002).abs() < 1e-9);
+        assert_eq!(c.segments.len(), 3);
+        assert_eq!(c.segments[0].payload_text(), "TIME\\r\\n");
+        assert_eq!((c.segments[0].step.seq, c.segments[0].step.ack), (1, 1));
+        assert_eq!((c.segments[1].step.seq, c.segments[1].step.ack), (1, 7));
+        assert_eq!(c.payload_bytes, [12, 14]);
+        assert_eq!((c.syn, c.syn_ack, c.fin, c.rst), (1, 1, 2, 0));
+        assert_eq!(c.close_kind(), "fin");
+        // Server FIN first, client FIN, then the server's last ACK.
+        let order: Vec<(Dir, String)> = c.teardown.iter().map(|s| (s.dir, s.flags.to_string())).collect();
+        assert_eq!(
+            order,
+            vec![
+                (Dir::ServerToClient, "FIN,ACK".into()),
+                (Dir::ClientToServer, "FIN,ACK".into()),
+                (Dir::ServerToClient, "ACK".into())
+            ]
+        );
+        assert!((c.first_server_byte_delay().expect("server sent data") - 0.009).abs() < 1e-9);
+        assert_eq!((c.retransmissions, c.out_of_order), (0, 0));
+    }
+
+    #[test]
+    fn a_syn_reusing_a_closed_four_tuple_starts_a_new_conversation() {
+        let mut tracker = Tracker::new(Limits::default());
+        time_session(&mut tracker, 0.0, 1000, 5000);
+        time_session(&mut tracker, 1.0, 9000, 7000);
+        let convs = tracker.into_conversations();
+        assert_eq!(convs.len(), 2);
+        assert_eq!(convs[1].id, 1);
+        assert_eq!(convs[1].start, 1.0);
+        assert_eq!(convs[1].segments[0].step.seq, 1);
+    }
+
+    #[test]
+    fn a_resent_segment_is_a_retransmission_and_a_late_one_is_out_of_order() {
+        let mut tracker = Tracker::new(Limits::default());
+        tracker.observe(0.0, &seg(C, S, 100, 0, PA, b"aaaa"));
+        tracker.observe(0.1, &seg(C, S, 100, 0, PA, b"aaaa"));
+        tracker.observe(0.2, &seg(C, S, 108, 0, PA, b"cccc"));
+        tracker.observe(0.3, &seg(C, S, 104, 0, PA, b"bbbb"));
+        let c = &tracker.into_conversations()[0];
+        assert_eq!(c.retransmissions, 1);
+        assert_eq!(c.out_of_order, 1);
+        assert_eq!(c.segments[1].anomaly, Some(Anomaly::Retransmission));
+        assert_eq!(c.segments[3].anomaly, Some(Anomaly::OutOfOrder));
+        assert_eq!(c.handshake.status(), "none");
+        assert_eq!(c.close_kind(), "open");
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_around() {
+        assert!(seq_after(5, u32::MAX - 5));
+        assert!(!seq_after(u32::MAX - 5, 5));
+        let mut tracker = Tracker::new(Limits::default());
+        tracker.observe(0.0, &seg(C, S, u32::MAX - 1, 0, PA, b"abcd"));
+        tracker.observe(0.1, &seg(C, S, 2, 0, PA, b"efgh"));
+        let c = &tracker.into_conversations()[0];
+        assert_eq!(c.retransmissions + c.out_of_order, 0);
+        assert_eq!(c.segments[1].step.seq, 4);
+    }
+
+    #[test]
+    fn detail_is_bounded_but_counts_are_not() {
+        let mut tracker = Tracker::new(Limits { segments: 2, payload_bytes: 3 });
+        for i in 0..10u32 {
+            tracker.observe(f64::from(i), &seg(C, S, 1 + i * 6, 0, PA, b"TIME\r\n"));
+        }
+        let c = &tracker.into_conversations()[0];
+        assert_eq!(c.segments.len(), 2);
+        assert_eq!(c.segments_not_shown, 8);
+        assert_eq!(c.segments[0].payload, b"TIM");
+        assert_eq!(c.payload_bytes[0], 60);
+    }
+
+    #[test]
+    fn max_concurrent_counts_overlap_not_total() {
+        let mut tracker = Tracker::new(Limits::default());
+        time_session(&mut tracker, 0.0, 1, 2);
+        time_session(&mut tracker, 5.0, 3, 4);
+        let convs = tracker.into_conversations();
+        assert_eq!(max_concurrent(&convs), 1);
+        let mut tracker = Tracker::new(Limits::default());
+        tracker.observe(0.0, &seg(C, S, 1, 0, SYN, b""));
+        tracker.observe(0.5, &seg("10.0.0.3:1", S, 1, 0, SYN, b""));
+        tracker.observe(1.0, &seg(C, S, 1, 0, SYN, b""));
+        assert_eq!(max_concurrent(&tracker.into_conversations()), 2);
+    }
+}

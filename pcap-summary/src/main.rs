@@ -1,0 +1,121 @@
+//! pcap-summary: explain a TCP capture the way a lab report needs it.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use pcap_summary::conversation::{Conversation, Limits};
+use pcap_summary::{summarize, text, timeline, Options};
+
+/// Summarize the TCP conversations of a capture: the three-way handshake,
+/// the PSH/ACK data segments with their payloads, the FIN teardown, and
+/// which conversations overlapped in time.
+///
+/// Reads pcap (any byte order, micro or nano seconds) and pcapng, with
+/// Ethernet, Linux cooked (SLL, SLL2), raw IP and BSD loopback frames.
+/// `-` reads standard input: `tcpdump -w - | pcap-summary -`.
+#[derive(Debug, Parser)]
+#[command(name = "pcap-summary", version)]
+#[command(after_help = "Exit codes: 0 done, 2 not a capture or damaged header (or bad command line), 3 capture cut short (everything before the cut is summarized).")]
+struct Args {
+    /// The capture file, or - for standard input.
+    file: PathBuf,
+
+    /// Print JSON instead of text (schema in the README).
+    #[arg(long)]
+    json: bool,
+
+    /// Show only this conversation (its id), in full.
+    #[arg(long, value_name = "ID")]
+    conversation: Option<usize>,
+
+    /// Show only conversations with this port on either side.
+    #[arg(long)]
+    port: Option<u16>,
+
+    /// Show only conversations with this address on either side.
+    #[arg(long)]
+    host: Option<IpAddr>,
+
+    /// Data segments kept in detail per conversation.
+    #[arg(long, default_value_t = Limits::default().segments, value_name = "N")]
+    max_segments: usize,
+
+    /// Payload bytes shown per segment.
+    #[arg(long, default_value_t = Limits::default().payload_bytes, value_name = "BYTES")]
+    payload_bytes: usize,
+
+    /// Also write the timeline as an SVG picture to this file.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+}
+
+const EXIT_BAD_INPUT: u8 = 2;
+const EXIT_CUT: u8 = 3;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let options = Options {
+        limits: Limits {
+            segments: args.max_segments,
+            payload_bytes: args.payload_bytes,
+        },
+    };
+    let name = args.file.display().to_string();
+    let result = if name == "-" {
+        summarize(std::io::stdin().lock(), &options)
+    } else {
+        match File::open(&args.file) {
+            Ok(file) => summarize(file, &options),
+            Err(e) => {
+                eprintln!("pcap-summary: cannot open {name}: {e}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        }
+    };
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            eprintln!("pcap-summary: {name}: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let selected: Vec<&Conversation> = summary
+        .conversations
+        .iter()
+        .filter(|c| args.conversation.is_none_or(|id| c.id == id))
+        .filter(|c| args.port.is_none_or(|p| c.client.port() == p || c.server.port() == p))
+        .filter(|c| args.host.is_none_or(|h| c.client.ip() == h || c.server.ip() == h))
+        .collect();
+    if let Some(path) = &args.svg {
+        if let Err(e) = std::fs::write(path, timeline::svg(&selected, summary.duration)) {
+            eprintln!("pcap-summary: cannot write {}: {e}", path.display());
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = if args.json {
+        let mut doc = summary.to_json();
+        if args.conversation.is_some() || args.port.is_some() || args.host.is_some() {
+            let ids: Vec<usize> = selected.iter().map(|c| c.id).collect();
+            if let Some(list) = doc.get_mut("conversations").and_then(|v| v.as_array_mut()) {
+                list.retain(|c| c["id"].as_u64().is_some_and(|id| ids.contains(&(id as usize))));
+            }
+        }
+        serde_json::to_writer_pretty(&mut out, &doc)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out))
+    } else {
+        out.write_all(text::render(&summary, &name, &selected, args.conversation.is_some()).as_bytes())
+    };
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = written.and_then(|()| out.flush());
+    if let Some(cut) = &summary.cut {
+        eprintln!("pcap-summary: {name}: capture cut at byte {}: {}", cut.offset, cut.reason);
+        return ExitCode::from(EXIT_CUT);
+    }
+    ExitCode::SUCCESS
+}

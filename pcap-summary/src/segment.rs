@@ -1,0 +1,175 @@
+//! A TCP segment, as the conversation tracker needs it.
+//!
+//! The payload *length* comes from the IP header, as Wireshark's `tcp.len`
+//! does, so a capture cut short by a small snapshot length still counts the
+//! bytes that were on the wire; the payload *bytes* are what was captured.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
+
+/// TCP header flags, as the bits of the header's flag byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flags(pub u8);
+
+impl Flags {
+    /// No more data from the sender.
+    pub const FIN: u8 = 0x01;
+    /// Synchronize sequence numbers (opening).
+    pub const SYN: u8 = 0x02;
+    /// Reset the connection.
+    pub const RST: u8 = 0x04;
+    /// Push: hand the data to the application now.
+    pub const PSH: u8 = 0x08;
+    /// The acknowledgment number is valid.
+    pub const ACK: u8 = 0x10;
+    /// Urgent pointer is valid.
+    pub const URG: u8 = 0x20;
+
+    /// Whether every bit of `bits` is set.
+    pub fn has(self, bits: u8) -> bool {
+        self.0 & bits == bits
+    }
+
+    /// SYN without ACK: the first step of a handshake.
+    pub fn is_syn(self) -> bool {
+        self.has(Self::SYN) && !self.has(Self::ACK)
+    }
+
+    /// SYN with ACK: the second step.
+    pub fn is_syn_ack(self) -> bool {
+        self.has(Self::SYN | Self::ACK)
+    }
+}
+
+impl fmt::Display for Flags {
+    /// Wireshark's order and names: `SYN`, `SYN,ACK`, `PSH,ACK`, `FIN,ACK`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (Self::FIN, "FIN"),
+            (Self::SYN, "SYN"),
+            (Self::RST, "RST"),
+            (Self::PSH, "PSH"),
+            (Self::ACK, "ACK"),
+            (Self::URG, "URG"),
+        ];
+        let mut first = true;
+        for (bit, name) in names {
+            if self.has(bit) {
+                if !first {
+                    f.write_str(",")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        if first {
+            f.write_str("none")?;
+        }
+        Ok(())
+    }
+}
+
+/// One TCP segment of a captured packet.
+#[derive(Debug, Clone)]
+pub struct TcpSegment<'a> {
+    /// Sender address and port.
+    pub src: SocketAddr,
+    /// Receiver address and port.
+    pub dst: SocketAddr,
+    /// Sequence number (absolute).
+    pub seq: u32,
+    /// Acknowledgment number (absolute).
+    pub ack: u32,
+    /// Header flags.
+    pub flags: Flags,
+    /// Payload length on the wire.
+    pub len: u32,
+    /// Payload bytes captured (at most `len`).
+    pub payload: &'a [u8],
+}
+
+impl TcpSegment<'_> {
+    /// Sequence space the segment uses: its data, plus one for SYN and for FIN.
+    pub fn seq_len(&self) -> u32 {
+        self.len + u32::from(self.flags.has(Flags::SYN)) + u32::from(self.flags.has(Flags::FIN))
+    }
+}
+
+/// The TCP segment in `packet`, if it carries a whole TCP header.
+pub fn tcp_segment<'a>(packet: &LaxSlicedPacket<'a>) -> Option<TcpSegment<'a>> {
+    let Some(TransportSlice::Tcp(tcp)) = &packet.transport else {
+        return None;
+    };
+    let (src_ip, dst_ip, ip_payload_len): (IpAddr, IpAddr, usize) = match packet.net.as_ref()? {
+        LaxNetSlice::Ipv4(ip) => {
+            let header = ip.header();
+            let payload = ip.payload();
+            let len = if payload.incomplete {
+                usize::from(header.total_len()).saturating_sub(usize::from(header.ihl()) * 4)
+            } else {
+                payload.payload.len()
+            };
+            (header.source_addr().into(), header.destination_addr().into(), len)
+        }
+        LaxNetSlice::Ipv6(ip) => {
+            let header = ip.header();
+            let payload = ip.payload();
+            let len = if payload.incomplete {
+                usize::from(header.payload_length()).saturating_sub(ip.extensions().slice().len())
+            } else {
+                payload.payload.len()
+            };
+            (header.source_addr().into(), header.destination_addr().into(), len)
+        }
+        LaxNetSlice::Arp(_) => return None,
+    };
+    let header_len = usize::from(tcp.data_offset()) * 4;
+    let len = ip_payload_len.saturating_sub(header_len);
+    let payload = tcp.payload();
+    let payload = &payload[..payload.len().min(len)];
+    let mut flags = 0u8;
+    for (set, bit) in [
+        (tcp.fin(), Flags::FIN),
+        (tcp.syn(), Flags::SYN),
+        (tcp.rst(), Flags::RST),
+        (tcp.psh(), Flags::PSH),
+        (tcp.ack(), Flags::ACK),
+        (tcp.urg(), Flags::URG),
+    ] {
+        if set {
+            flags |= bit;
+        }
+    }
+    Some(TcpSegment {
+        src: SocketAddr::new(src_ip, tcp.source_port()),
+        dst: SocketAddr::new(dst_ip, tcp.destination_port()),
+        seq: tcp.sequence_number(),
+        ack: tcp.acknowledgment_number(),
+        flags: Flags(flags),
+        len: u32::try_from(len).unwrap_or(u32::MAX),
+        payload,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_print_in_wiresharks_order() {
+        assert_eq!(Flags(Flags::SYN).to_string(), "SYN");
+        assert_eq!(Flags(Flags::SYN | Flags::ACK).to_string(), "SYN,ACK");
+        assert_eq!(Flags(Flags::PSH | Flags::ACK).to_string(), "PSH,ACK");
+        assert_eq!(Flags(Flags::FIN | Flags::ACK).to_string(), "FIN,ACK");
+        assert_eq!(Flags(0).to_string(), "none");
+    }
+
+    #[test]
+    fn syn_and_syn_ack_are_told_apart() {
+        assert!(Flags(Flags::SYN).is_syn());
+        assert!(!Flags(Flags::SYN | Flags::ACK).is_syn());
+        assert!(Flags(Flags::SYN | Flags::ACK).is_syn_ack());
+    }
+}
