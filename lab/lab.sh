@@ -290,6 +290,9 @@ capture() {
     trap - INT
   fi
   stop_capture
+  # The summary of what was captured, by pcap-summary inside the image.
+  docker run --rm -v "$PWD/captures:/captures:ro" -w /captures "$IMAGE" pcap-summary "$name" ||
+    say "pcap-summary could not read the capture (exit $?)"
   say "capture written: captures/$name"
   echo "captures/$name"
   [ $status = 0 ] || say "a command of RUN failed (see its output above)"

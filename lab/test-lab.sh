@@ -90,6 +90,25 @@ client="$NET\\.102\\.[0-9]+"
 grep -qE "^DATA $client > $server\.10000 .*INI ADALAH DATA" <<<"$facts" && pass "echo message to $NET.101:10000" || fail "echo message to $NET.101:10000"
 grep -qE "^DATA $server\.10000 > $client .*INI ADALAH DATA" <<<"$facts" && pass "echo back from $NET.101:10000" || fail "echo back from $NET.101:10000"
 
+# The summarizer in the image tells the same story.
+summary_check='
+import json, sys
+d = json.load(sys.stdin)
+net = sys.argv[1]
+for c in ("102", "103"):
+    convs = [x for x in d["conversations"]
+             if x["client"].startswith(net + "." + c + ":") and x["server"] == net + ".101:45000"]
+    ok = any(x["handshake"] == "complete" and x["close"] == "fin"
+             and any(s["payload"] == "TIME\\r\\n" and s["dir"] == "c2s" for s in x["segments"])
+             and any(s["payload"].startswith("JAM ") and s["dir"] == "s2c" for s in x["segments"])
+             for x in convs)
+    print(("ok   " if ok else "FAIL ") + net + "." + c + ": pcap-summary shows handshake, TIME/JAM and FIN close")
+'
+while read -r line; do
+  case "$line" in ok*) pass "${line#ok   }" ;; *) fail "${line#FAIL }" ;; esac
+done < <(docker run --rm -v "$PWD/captures:/c:ro" "$IMAGE" bash -c \
+  "pcap-summary --json /c/$(basename "$pcap") | python3 -c '$summary_check' $NET" 2>&1)
+
 # make down must leave nothing behind.
 lab/lab.sh down >/dev/null || fail "lab down failed"
 left=$(docker ps -a --filter label=com.docker.compose.project=progjar -q)

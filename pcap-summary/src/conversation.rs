@@ -389,7 +389,9 @@ impl Conversation {
             flags.has(Flags::ACK)
                 && segment.len == 0
                 && other_fin.is_some_and(|fin| segment.ack == fin.wrapping_add(1))
-                && !self.teardown.iter().any(|s| s.dir == step.dir && !s.flags.has(Flags::FIN) && !s.flags.has(Flags::RST))
+                && !self.teardown.iter().any(|s| {
+                    s.dir == step.dir && !s.flags.has(Flags::FIN) && !s.flags.has(Flags::RST)
+                })
         };
         if keep && self.teardown.len() < TEARDOWN_STEPS {
             self.teardown.push(step);
@@ -426,7 +428,8 @@ impl Tracker {
             Some(i) if !(segment.flags.is_syn() && self.conversations[i].has_ended()) => i,
             _ => {
                 let id = self.conversations.len();
-                self.conversations.push(Conversation::new(id, time, segment));
+                self.conversations
+                    .push(Conversation::new(id, time, segment));
                 self.current.insert(key, id);
                 id
             }
@@ -462,7 +465,14 @@ pub fn max_concurrent(conversations: &[Conversation]) -> usize {
 mod tests {
     use super::*;
 
-    fn seg(src: &str, dst: &str, seq: u32, ack: u32, flags: u8, payload: &'static [u8]) -> TcpSegment<'static> {
+    fn seg(
+        src: &str,
+        dst: &str,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        payload: &'static [u8],
+    ) -> TcpSegment<'static> {
         TcpSegment {
             src: src.parse().expect("addr"),
             dst: dst.parse().expect("addr"),
@@ -489,7 +499,10 @@ mod tests {
             (0.001, seg(S, C, sisn, cisn + 1, SA, b"")),
             (0.002, seg(C, S, cisn + 1, sisn + 1, A, b"")),
             (0.010, seg(C, S, cisn + 1, sisn + 1, PA, b"TIME\r\n")),
-            (0.011, seg(S, C, sisn + 1, cisn + 7, PA, b"JAM 10:00:00\r\n")),
+            (
+                0.011,
+                seg(S, C, sisn + 1, cisn + 7, PA, b"JAM 10:00:00\r\n"),
+            ),
             (0.020, seg(C, S, cisn + 7, sisn + 15, PA, b"QUIT\r\n")),
             (0.021, seg(S, C, sisn + 15, cisn + 13, FA, b"")),
             (0.022, seg(C, S, cisn + 13, sisn + 16, FA, b"")),
@@ -520,7 +533,11 @@ mod tests {
         assert_eq!((c.syn, c.syn_ack, c.fin, c.rst), (1, 1, 2, 0));
         assert_eq!(c.close_kind(), "fin");
         // Server FIN first, client FIN, then the server's last ACK.
-        let order: Vec<(Dir, String)> = c.teardown.iter().map(|s| (s.dir, s.flags.to_string())).collect();
+        let order: Vec<(Dir, String)> = c
+            .teardown
+            .iter()
+            .map(|s| (s.dir, s.flags.to_string()))
+            .collect();
         assert_eq!(
             order,
             vec![
@@ -575,7 +592,10 @@ mod tests {
 
     #[test]
     fn detail_is_bounded_but_counts_are_not() {
-        let mut tracker = Tracker::new(Limits { segments: 2, payload_bytes: 3 });
+        let mut tracker = Tracker::new(Limits {
+            segments: 2,
+            payload_bytes: 3,
+        });
         for i in 0..10u32 {
             tracker.observe(f64::from(i), &seg(C, S, 1 + i * 6, 0, PA, b"TIME\r\n"));
         }

@@ -10,10 +10,10 @@
 use std::io::{self, Read};
 use std::time::Duration;
 
+use pcap_file::pcap::PcapTsResolution;
 use pcap_file::pcap::{PcapReadError, PcapReader};
 use pcap_file::pcapng::blocks::block_common::Block;
 use pcap_file::pcapng::PcapNgReader;
-use pcap_file::pcap::PcapTsResolution;
 
 /// One captured frame.
 #[derive(Debug, Clone, Copy)]
@@ -69,11 +69,7 @@ pub fn read_frames<R: Read>(
     let mut got = 0;
     while got < 4 {
         match reader.read(&mut magic[got..]) {
-            Ok(0) => {
-                return Err(InputError::NotACapture(format!(
-                    "only {got} bytes long"
-                )))
-            }
+            Ok(0) => return Err(InputError::NotACapture(format!("only {got} bytes long"))),
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e.into()),
@@ -140,8 +136,9 @@ fn read_pcapng<R: Read>(
     reader: R,
     on_frame: &mut impl FnMut(Frame<'_>),
 ) -> Result<Option<Cut>, InputError> {
-    let mut pcapng = PcapNgReader::with_capacity(reader, READ_BUFFER)
-        .map_err(|e| InputError::DamagedHeader(format!("pcapng section header: {}", describe(&e))))?;
+    let mut pcapng = PcapNgReader::with_capacity(reader, READ_BUFFER).map_err(|e| {
+        InputError::DamagedHeader(format!("pcapng section header: {}", describe(&e)))
+    })?;
     let mut last_timestamp = Duration::ZERO;
     loop {
         let reason = match pcapng.next_block() {
@@ -199,10 +196,10 @@ fn read_pcapng<R: Read>(
 
 /// An error with its causes, on one line.
 fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
+    let mut text = error.to_string().trim().to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        let cause_text = cause.to_string();
+        let cause_text = cause.to_string().trim().to_string();
         if cause.is::<io::Error>()
             && cause
                 .downcast_ref::<io::Error>()

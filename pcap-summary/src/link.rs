@@ -167,8 +167,14 @@ mod tests {
     #[test]
     fn unknown_link_types_and_short_frames_are_skipped_not_panicked_on() {
         assert_eq!(slice(147, &[0; 40]).err(), Some(Skip::UnsupportedLink(147)));
-        assert_eq!(slice(linktype::LINUX_SLL2, &[0; 3]).err(), Some(Skip::TooShort));
+        assert_eq!(
+            slice(linktype::LINUX_SLL2, &[0; 3]).err(),
+            Some(Skip::TooShort)
+        );
         assert_eq!(slice(linktype::NULL, &[2, 0]).err(), Some(Skip::TooShort));
-        assert_eq!(slice(linktype::ETHERNET, &[0; 5]).err(), Some(Skip::TooShort));
+        assert_eq!(
+            slice(linktype::ETHERNET, &[0; 5]).err(),
+            Some(Skip::TooShort)
+        );
     }
 }

@@ -19,7 +19,9 @@ use pcap_summary::{summarize, text, timeline, Options};
 /// `-` reads standard input: `tcpdump -w - | pcap-summary -`.
 #[derive(Debug, Parser)]
 #[command(name = "pcap-summary", version)]
-#[command(after_help = "Exit codes: 0 done, 2 not a capture or damaged header (or bad command line), 3 capture cut short (everything before the cut is summarized).")]
+#[command(
+    after_help = "Exit codes: 0 done, 2 not a capture or damaged header (or bad command line), 3 capture cut short (everything before the cut is summarized)."
+)]
 struct Args {
     /// The capture file, or - for standard input.
     file: PathBuf,
@@ -87,8 +89,14 @@ fn main() -> ExitCode {
         .conversations
         .iter()
         .filter(|c| args.conversation.is_none_or(|id| c.id == id))
-        .filter(|c| args.port.is_none_or(|p| c.client.port() == p || c.server.port() == p))
-        .filter(|c| args.host.is_none_or(|h| c.client.ip() == h || c.server.ip() == h))
+        .filter(|c| {
+            args.port
+                .is_none_or(|p| c.client.port() == p || c.server.port() == p)
+        })
+        .filter(|c| {
+            args.host
+                .is_none_or(|h| c.client.ip() == h || c.server.ip() == h)
+        })
         .collect();
     if let Some(path) = &args.svg {
         if let Err(e) = std::fs::write(path, timeline::svg(&selected, summary.duration)) {
@@ -102,19 +110,28 @@ fn main() -> ExitCode {
         if args.conversation.is_some() || args.port.is_some() || args.host.is_some() {
             let ids: Vec<usize> = selected.iter().map(|c| c.id).collect();
             if let Some(list) = doc.get_mut("conversations").and_then(|v| v.as_array_mut()) {
-                list.retain(|c| c["id"].as_u64().is_some_and(|id| ids.contains(&(id as usize))));
+                list.retain(|c| {
+                    c["id"]
+                        .as_u64()
+                        .is_some_and(|id| ids.contains(&(id as usize)))
+                });
             }
         }
         serde_json::to_writer_pretty(&mut out, &doc)
             .map_err(std::io::Error::other)
             .and_then(|()| writeln!(out))
     } else {
-        out.write_all(text::render(&summary, &name, &selected, args.conversation.is_some()).as_bytes())
+        out.write_all(
+            text::render(&summary, &name, &selected, args.conversation.is_some()).as_bytes(),
+        )
     };
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = written.and_then(|()| out.flush());
     if let Some(cut) = &summary.cut {
-        eprintln!("pcap-summary: {name}: capture cut at byte {}: {}", cut.offset, cut.reason);
+        eprintln!(
+            "pcap-summary: {name}: capture cut at byte {}: {}",
+            cut.offset, cut.reason
+        );
         return ExitCode::from(EXIT_CUT);
     }
     ExitCode::SUCCESS

@@ -60,7 +60,11 @@ impl Summary {
             duration: self.duration,
             max_concurrent: self.max_concurrent,
             errors: self.errors(),
-            conversations: self.conversations.iter().map(JsonConversation::from).collect(),
+            conversations: self
+                .conversations
+                .iter()
+                .map(JsonConversation::from)
+                .collect(),
         };
         // Plain structs of numbers and strings always serialize.
         serde_json::to_value(doc).unwrap_or(serde_json::Value::Null)

@@ -111,7 +111,11 @@ pub fn tcp_segment<'a>(packet: &LaxSlicedPacket<'a>) -> Option<TcpSegment<'a>> {
             } else {
                 payload.payload.len()
             };
-            (header.source_addr().into(), header.destination_addr().into(), len)
+            (
+                header.source_addr().into(),
+                header.destination_addr().into(),
+                len,
+            )
         }
         LaxNetSlice::Ipv6(ip) => {
             let header = ip.header();
@@ -121,7 +125,11 @@ pub fn tcp_segment<'a>(packet: &LaxSlicedPacket<'a>) -> Option<TcpSegment<'a>> {
             } else {
                 payload.payload.len()
             };
-            (header.source_addr().into(), header.destination_addr().into(), len)
+            (
+                header.source_addr().into(),
+                header.destination_addr().into(),
+                len,
+            )
         }
         LaxNetSlice::Arp(_) => return None,
     };

@@ -50,9 +50,20 @@ fn hex_dump(bytes: &[u8], indent: &str) -> String {
         let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
         let ascii: String = chunk
             .iter()
-            .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
             .collect();
-        let _ = writeln!(out, "{indent}{:08x}  {:<47}  {ascii}", i * 16, hex.join(" "));
+        let _ = writeln!(
+            out,
+            "{indent}{:08x}  {:<47}  {ascii}",
+            i * 16,
+            hex.join(" ")
+        );
     }
     out
 }
@@ -63,7 +74,11 @@ fn segment_lines(segment: &DataSegment, out: &mut String) {
         Some(Anomaly::OutOfOrder) => "  [out of order]",
         None => "",
     };
-    let cut = if (segment.payload.len() as u64) < u64::from(segment.len) { "..." } else { "" };
+    let cut = if (segment.payload.len() as u64) < u64::from(segment.len) {
+        "..."
+    } else {
+        ""
+    };
     if is_text(&segment.payload) {
         let _ = writeln!(
             out,
@@ -73,7 +88,12 @@ fn segment_lines(segment: &DataSegment, out: &mut String) {
             segment.payload_text()
         );
     } else {
-        let _ = writeln!(out, "    {} len={}{anomaly}", step_line(&segment.step), segment.len);
+        let _ = writeln!(
+            out,
+            "    {} len={}{anomaly}",
+            step_line(&segment.step),
+            segment.len
+        );
         out.push_str(&hex_dump(&segment.payload, "                 "));
     }
 }
@@ -102,14 +122,21 @@ pub fn compact(c: &Conversation) -> String {
 /// Everything about one conversation.
 pub fn full(c: &Conversation) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "#{} {} -> {}  (client -> server)", c.id, c.client, c.server);
+    let _ = writeln!(
+        out,
+        "#{} {} -> {}  (client -> server)",
+        c.id, c.client, c.server
+    );
     let _ = writeln!(
         out,
         "  {:.6} .. {:.6} s; packets c->s {}, s->c {}; payload bytes c->s {}, s->c {}",
         c.start, c.end, c.packets[0], c.packets[1], c.payload_bytes[0], c.payload_bytes[1]
     );
     let hs = &c.handshake;
-    let rtt = hs.rtt().map(|r| format!(", RTT {}", millis(r))).unwrap_or_default();
+    let rtt = hs
+        .rtt()
+        .map(|r| format!(", RTT {}", millis(r)))
+        .unwrap_or_default();
     let _ = writeln!(out, "  handshake: {}{rtt}", hs.status());
     let mut missing = Vec::new();
     for (name, step) in [("SYN", &hs.syn), ("SYN,ACK", &hs.syn_ack), ("ACK", &hs.ack)] {
@@ -131,7 +158,11 @@ pub fn full(c: &Conversation) -> String {
             segment_lines(segment, &mut out);
         }
         if c.segments_not_shown > 0 {
-            let _ = writeln!(out, "    ... and {} more (raise --max-segments)", c.segments_not_shown);
+            let _ = writeln!(
+                out,
+                "    ... and {} more (raise --max-segments)",
+                c.segments_not_shown
+            );
         }
     }
     let _ = writeln!(out, "  teardown: {}", teardown_story(c));
@@ -139,7 +170,11 @@ pub fn full(c: &Conversation) -> String {
         let _ = writeln!(out, "    {}", step_line(step));
     }
     if let Some(delay) = c.first_server_byte_delay() {
-        let _ = writeln!(out, "  first server byte: {} after the handshake", millis(delay));
+        let _ = writeln!(
+            out,
+            "  first server byte: {} after the handshake",
+            millis(delay)
+        );
     }
     let _ = writeln!(
         out,
@@ -154,10 +189,18 @@ fn teardown_story(c: &Conversation) -> String {
         Dir::ClientToServer => "client",
         Dir::ServerToClient => "server",
     };
-    if let Some(rst) = c.teardown.iter().find(|s| s.flags.has(crate::segment::Flags::RST)) {
+    if let Some(rst) = c
+        .teardown
+        .iter()
+        .find(|s| s.flags.has(crate::segment::Flags::RST))
+    {
         return format!("reset (RST) by the {} at {:.6} s", who(rst.dir), rst.time);
     }
-    match c.teardown.iter().find(|s| s.flags.has(crate::segment::Flags::FIN)) {
+    match c
+        .teardown
+        .iter()
+        .find(|s| s.flags.has(crate::segment::Flags::FIN))
+    {
         Some(first) => {
             let other = c
                 .teardown
@@ -167,7 +210,11 @@ fn teardown_story(c: &Conversation) -> String {
                 "the {} sent FIN first at {:.6} s; {}",
                 who(first.dir),
                 first.time,
-                if other { "the other side answered with its own FIN" } else { "no FIN from the other side captured" }
+                if other {
+                    "the other side answered with its own FIN"
+                } else {
+                    "no FIN from the other side captured"
+                }
             )
         }
         None => "still open at the end of the capture".to_string(),
@@ -175,7 +222,12 @@ fn teardown_story(c: &Conversation) -> String {
 }
 
 /// The whole report: totals, each conversation, the timeline.
-pub fn render(summary: &Summary, name: &str, selected: &[&Conversation], force_full: bool) -> String {
+pub fn render(
+    summary: &Summary,
+    name: &str,
+    selected: &[&Conversation],
+    force_full: bool,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "capture: {name}");
     let _ = writeln!(
@@ -202,7 +254,10 @@ pub fn render(summary: &Summary, name: &str, selected: &[&Conversation], force_f
         }
     }
     if !full_detail {
-        let _ = writeln!(out, "\n(one line each; --conversation N shows one in full)\n");
+        let _ = writeln!(
+            out,
+            "\n(one line each; --conversation N shows one in full)\n"
+        );
     }
     if !selected.is_empty() {
         out.push_str(&timeline::text(selected, summary.duration));

@@ -28,7 +28,11 @@ pub fn label(c: &Conversation) -> String {
 /// The text timeline of `conversations` over `duration` seconds.
 pub fn text(conversations: &[&Conversation], duration: f64) -> String {
     let mut out = String::new();
-    let label_width = conversations.iter().map(|c| label(c).len()).max().unwrap_or(0);
+    let label_width = conversations
+        .iter()
+        .map(|c| label(c).len())
+        .max()
+        .unwrap_or(0);
     let _ = writeln!(
         out,
         "timeline: 0 to {duration:.3} s, one column = {:.3} s; '=' open, '#' data",
@@ -36,7 +40,10 @@ pub fn text(conversations: &[&Conversation], duration: f64) -> String {
     );
     for c in conversations {
         let mut row = vec![' '; WIDTH];
-        let (from, to) = (column(c.start, duration, WIDTH), column(c.end, duration, WIDTH));
+        let (from, to) = (
+            column(c.start, duration, WIDTH),
+            column(c.end, duration, WIDTH),
+        );
         for cell in &mut row[from..=to] {
             *cell = '=';
         }
@@ -76,7 +83,12 @@ pub fn svg(conversations: &[&Conversation], duration: f64) -> String {
     );
     for (row, c) in conversations.iter().enumerate() {
         let y = top + row_height * row as f64;
-        let _ = writeln!(out, r#"<text x="10" y="{}">{}</text>"#, y + 14.0, xml_escape(&label(c)));
+        let _ = writeln!(
+            out,
+            r#"<text x="10" y="{}">{}</text>"#,
+            y + 14.0,
+            xml_escape(&label(c))
+        );
         let _ = writeln!(
             out,
             r##"<rect x="{:.2}" y="{y}" width="{:.2}" height="16" fill="#9ecae1"/>"##,
@@ -84,7 +96,11 @@ pub fn svg(conversations: &[&Conversation], duration: f64) -> String {
             (x(c.end) - x(c.start)).max(1.0)
         );
         for segment in &c.segments {
-            let color = if segment.step.dir as usize == 0 { "#08519c" } else { "#a63603" };
+            let color = if segment.step.dir as usize == 0 {
+                "#08519c"
+            } else {
+                "#a63603"
+            };
             let _ = writeln!(
                 out,
                 r#"<rect x="{:.2}" y="{y}" width="2" height="16" fill="{color}"/>"#,
@@ -106,7 +122,9 @@ pub fn svg(conversations: &[&Conversation], duration: f64) -> String {
 }
 
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -25,7 +25,11 @@ fn run(file: &Path) -> (Option<i32>, Value, String) {
         .output()
         .expect("pcap-summary runs");
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code(), json, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -49,13 +53,25 @@ fn every_shared_capture_matches_tsharks_streams() {
             .collect();
         let (code, json, stderr) = run(&dir.join(&name));
         if name == "lp_shb-option-too-long.pcapng" {
-            assert_eq!(code, Some(2), "{name}: a damaged header is refused: {stderr}");
-            assert_eq!(stderr.trim().lines().count(), 1, "{name}: one clear line: {stderr}");
+            assert_eq!(
+                code,
+                Some(2),
+                "{name}: a damaged header is refused: {stderr}"
+            );
+            assert_eq!(
+                stderr.trim().lines().count(),
+                1,
+                "{name}: one clear line: {stderr}"
+            );
             assert!(rows.is_empty());
             checked += 1;
             continue;
         }
-        let expected_code = if name == "kqd_ssh_cut_short.pcap" { 3 } else { 0 };
+        let expected_code = if name == "kqd_ssh_cut_short.pcap" {
+            3
+        } else {
+            0
+        };
         assert_eq!(code, Some(expected_code), "{name}: {stderr}");
         let convs = json["conversations"].as_array().expect("conversations");
         assert_eq!(convs.len(), rows.len(), "{name}: number of conversations");
@@ -64,28 +80,67 @@ fn every_shared_capture_matches_tsharks_streams() {
             assert_eq!(conv["id"].to_string(), id, "{name}");
             assert_eq!(conv["client"], row[1], "{name} #{id} client");
             assert_eq!(conv["server"], row[2], "{name} #{id} server");
-            let close = |a: &Value, b: &str| (a.as_f64().expect("number") - b.parse::<f64>().expect("float")).abs() < 1e-6;
-            assert!(close(&conv["start"], row[3]), "{name} #{id} start {} vs {}", conv["start"], row[3]);
-            assert!(close(&conv["end"], row[4]), "{name} #{id} end {} vs {}", conv["end"], row[4]);
+            let close = |a: &Value, b: &str| {
+                (a.as_f64().expect("number") - b.parse::<f64>().expect("float")).abs() < 1e-6
+            };
+            assert!(
+                close(&conv["start"], row[3]),
+                "{name} #{id} start {} vs {}",
+                conv["start"],
+                row[3]
+            );
+            assert!(
+                close(&conv["end"], row[4]),
+                "{name} #{id} end {} vs {}",
+                conv["end"],
+                row[4]
+            );
             let packets = conv["packets"]["client_to_server"].as_u64().expect("n")
                 + conv["packets"]["server_to_client"].as_u64().expect("n");
             assert_eq!(packets.to_string(), row[5], "{name} #{id} packets");
-            assert_eq!(conv["payload_bytes"]["client_to_server"].to_string(), row[6], "{name} #{id} bytes c2s");
-            assert_eq!(conv["payload_bytes"]["server_to_client"].to_string(), row[7], "{name} #{id} bytes s2c");
+            assert_eq!(
+                conv["payload_bytes"]["client_to_server"].to_string(),
+                row[6],
+                "{name} #{id} bytes c2s"
+            );
+            assert_eq!(
+                conv["payload_bytes"]["server_to_client"].to_string(),
+                row[7],
+                "{name} #{id} bytes s2c"
+            );
             for (field, col) in [("syn", 8), ("syn_ack", 9), ("fin", 10), ("rst", 11)] {
-                assert_eq!(conv["flags"][field].to_string(), row[col], "{name} #{id} {field}");
+                assert_eq!(
+                    conv["flags"][field].to_string(),
+                    row[col],
+                    "{name} #{id} {field}"
+                );
             }
             // tcp.completeness: 1 SYN, 2 SYN-ACK, 4 ACK, 16 FIN, 32 RST.
             let completeness: u32 = row[12].parse().expect("bitmask");
-            let handshake = if completeness & 7 == 7 { "complete" } else if completeness & 3 == 0 { "none" } else { "partial" };
+            let handshake = if completeness & 7 == 7 {
+                "complete"
+            } else if completeness & 3 == 0 {
+                "none"
+            } else {
+                "partial"
+            };
             assert_eq!(conv["handshake"], handshake, "{name} #{id} handshake");
-            let closed = if completeness & 32 != 0 { "rst" } else if completeness & 16 != 0 { "fin" } else { "open" };
+            let closed = if completeness & 32 != 0 {
+                "rst"
+            } else if completeness & 16 != 0 {
+                "fin"
+            } else {
+                "open"
+            };
             assert_eq!(conv["close"], closed, "{name} #{id} close");
         }
         if expected_code == 3 {
             let errors = json["errors"].as_array().expect("errors");
             assert_eq!(errors.len(), 1, "{name}");
-            assert!(errors[0].as_str().expect("text").contains("cut at byte"), "{name}");
+            assert!(
+                errors[0].as_str().expect("text").contains("cut at byte"),
+                "{name}"
+            );
             assert!(stderr.contains("cut at byte"), "{name}: {stderr}");
         }
         checked += 1;
@@ -105,7 +160,9 @@ fn the_cut_short_capture_reports_the_byte_offset_of_the_cut() {
         .and_then(|rest| rest.split(':').next())
         .and_then(|n| n.parse().ok())
         .expect("an offset");
-    let size = std::fs::metadata(shared_pcaps().join("kqd_ssh_cut_short.pcap")).expect("file").len();
+    let size = std::fs::metadata(shared_pcaps().join("kqd_ssh_cut_short.pcap"))
+        .expect("file")
+        .len();
     assert!(offset > 24 && offset < size, "offset {offset} of {size}");
 }
 
@@ -113,12 +170,16 @@ fn the_cut_short_capture_reports_the_byte_offset_of_the_cut() {
 fn retransmissions_in_the_ssh_capture_are_found() {
     let (_, json, _) = run(&shared_pcaps().join("td_ssh.pcap"));
     let conv = &json["conversations"][0];
-    assert!(conv["retransmissions"].as_u64().expect("count") >= 1, "{conv}");
+    assert!(
+        conv["retransmissions"].as_u64().expect("count") >= 1,
+        "{conv}"
+    );
 }
 
 #[test]
 fn a_file_that_is_not_a_capture_is_refused_with_exit_code_2() {
-    let (code, _, stderr) = run(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/shared_pcaps.rs"));
+    let (code, _, stderr) =
+        run(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/shared_pcaps.rs"));
     assert_eq!(code, Some(2));
     assert!(stderr.contains("not a capture file"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
