@@ -68,3 +68,7 @@ load: ## Load images saved by make save: make load FILE=x.tar.gz
 
 test-lab: ## End-to-end lab test: real containers, capture, checks from the pcap
 	@lab/test-lab.sh
+
+.PHONY: bench-summary
+bench-summary: ## Time pcap-summary against tshark, tcpdump and cat on a ~1 GB capture
+	@bench/summary.sh

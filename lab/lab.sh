@@ -22,10 +22,14 @@ PROJECT=progjar
 MACHINES=(mesin-1 mesin-2 mesin-3)
 STATE=.lab/env
 
-# Settings chosen at `make lab` time stay in force for later commands.
+# Settings chosen at `make lab` time stay in force for later commands,
+# unless given again explicitly.
 if [ -f "$STATE" ]; then
-  # shellcheck disable=SC1090
-  . "$STATE"
+  while IFS='=' read -r key value; do
+    case "$key" in
+      LAB_NET | LAB_BRIDGE | LAB_TZ) [ -n "${!key:-}" ] || export "$key=$value" ;;
+    esac
+  done <"$STATE"
 fi
 export LAB_NET=${LAB_NET:-172.16.16}
 export LAB_BRIDGE=${LAB_BRIDGE:-progjar0}

@@ -35,8 +35,23 @@ export LAB_NET=$NET LAB_BRIDGE=$BRIDGE
 cleanup() { lab/lab.sh down >/dev/null 2>&1; }
 trap cleanup EXIT
 
-# A fresh image of the current code, then a fresh lab.
 lab/lab.sh down >/dev/null 2>&1
+
+# Friendly failures: a subnet that another Docker network already uses.
+docker network rm progjar-test-overlap >/dev/null 2>&1
+if docker network create --subnet 10.231.7.0/24 progjar-test-overlap >/dev/null 2>&1; then
+  out=$(LAB_NET=10.231.7 lab/lab.sh up 2>&1); code=$?
+  docker network rm progjar-test-overlap >/dev/null 2>&1
+  if [ "$code" = 1 ] && grep -q "overlaps Docker network 'progjar-test-overlap'" <<<"$out" && grep -q "LAB_NET=" <<<"$out"; then
+    pass "a taken subnet is refused with a hint (LAB_NET=...)"
+  else
+    fail "a taken subnet was not refused clearly (exit $code): $out"
+  fi
+fi
+out=$(LAB_NET=172.16 lab/lab.sh up 2>&1) && fail "LAB_NET=172.16 was accepted" ||
+  { grep -q "not three octets" <<<"$out" && pass "a malformed LAB_NET is refused" || fail "malformed LAB_NET message: $out"; }
+
+# A fresh image of the current code, then a fresh lab.
 lab/lab.sh images || { echo "lab: 0 passed, 1 failed"; exit 1; }
 lab/lab.sh up || { echo "lab: 0 passed, 1 failed"; exit 1; }
 

@@ -45,8 +45,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
+        // 20 segments show a whole TIME session or the start of a transfer,
+        // and keep 13,000 conversations well under 64 MB.
         Limits {
-            segments: 50,
+            segments: 20,
             payload_bytes: 64,
         }
     }
@@ -84,7 +86,7 @@ pub struct DataSegment {
     /// Payload length on the wire.
     pub len: u32,
     /// The first bytes of the payload (see [`Limits::payload_bytes`]).
-    pub payload: Vec<u8>,
+    pub payload: Box<[u8]>,
     /// Retransmitted or out of order.
     pub anomaly: Option<Anomaly>,
 }
@@ -280,7 +282,7 @@ impl Conversation {
                 self.segments.push(DataSegment {
                     step: step.clone(),
                     len: segment.len,
-                    payload: segment.payload[..keep].to_vec(),
+                    payload: segment.payload[..keep].into(),
                     anomaly,
                 });
             } else {
@@ -602,7 +604,7 @@ mod tests {
         let c = &tracker.into_conversations()[0];
         assert_eq!(c.segments.len(), 2);
         assert_eq!(c.segments_not_shown, 8);
-        assert_eq!(c.segments[0].payload, b"TIM");
+        assert_eq!(&*c.segments[0].payload, b"TIM");
         assert_eq!(c.payload_bytes[0], 60);
     }
 

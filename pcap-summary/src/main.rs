@@ -106,24 +106,11 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = if args.json {
-        let mut doc = summary.to_json();
-        if args.conversation.is_some() || args.port.is_some() || args.host.is_some() {
-            let ids: Vec<usize> = selected.iter().map(|c| c.id).collect();
-            if let Some(list) = doc.get_mut("conversations").and_then(|v| v.as_array_mut()) {
-                list.retain(|c| {
-                    c["id"]
-                        .as_u64()
-                        .is_some_and(|id| ids.contains(&(id as usize)))
-                });
-            }
-        }
-        serde_json::to_writer_pretty(&mut out, &doc)
+        serde_json::to_writer_pretty(&mut out, &summary.json_view(&selected))
             .map_err(std::io::Error::other)
             .and_then(|()| writeln!(out))
     } else {
-        out.write_all(
-            text::render(&summary, &name, &selected, args.conversation.is_some()).as_bytes(),
-        )
+        out.write_all(text::render(&summary, &name, &selected, args.conversation.is_some()).as_bytes())
     };
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = written.and_then(|()| out.flush());

@@ -51,23 +51,25 @@ impl Summary {
             .collect()
     }
 
-    /// The JSON document (see the README for the schema).
+    /// The JSON document for every conversation (see the README for the schema).
     pub fn to_json(&self) -> serde_json::Value {
-        let doc = JsonSummary {
+        let all: Vec<&Conversation> = self.conversations.iter().collect();
+        // Plain structs of numbers and strings always serialize.
+        serde_json::to_value(self.json_view(&all)).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The JSON document for `selected` conversations, serialized as it is
+    /// written: no tree of the whole document is built in memory.
+    pub fn json_view<'a>(&'a self, selected: &'a [&'a Conversation]) -> impl Serialize + 'a {
+        JsonSummary {
             packets: self.packets,
             tcp_packets: self.tcp_packets,
             skipped_packets: self.skipped(),
             duration: self.duration,
             max_concurrent: self.max_concurrent,
             errors: self.errors(),
-            conversations: self
-                .conversations
-                .iter()
-                .map(JsonConversation::from)
-                .collect(),
-        };
-        // Plain structs of numbers and strings always serialize.
-        serde_json::to_value(doc).unwrap_or(serde_json::Value::Null)
+            conversations: ConversationList(selected),
+        }
     }
 }
 
@@ -108,14 +110,28 @@ fn endpoint(addr: &std::net::SocketAddr) -> String {
 }
 
 #[derive(Serialize)]
-struct JsonSummary {
+struct JsonSummary<'a> {
     packets: u64,
     tcp_packets: u64,
     skipped_packets: u64,
     duration: f64,
     max_concurrent: usize,
     errors: Vec<String>,
-    conversations: Vec<JsonConversation>,
+    conversations: ConversationList<'a>,
+}
+
+/// Conversations turned into JSON one at a time, as they are written.
+struct ConversationList<'a>(&'a [&'a Conversation]);
+
+impl Serialize for ConversationList<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for conversation in self.0 {
+            seq.serialize_element(&JsonConversation::from(*conversation))?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]

@@ -144,7 +144,7 @@ fn port_reuse_gives_two_conversations_on_one_four_tuple() {
     for c in &summary.conversations {
         assert_eq!(c.handshake.status(), "complete");
         assert_eq!(c.close_kind(), "fin");
-        assert_eq!(c.segments[0].payload, b"TIME\r\n");
+        assert_eq!(&*c.segments[0].payload, b"TIME\r\n");
     }
     assert!((summary.conversations[1].start - 2.0).abs() < 1e-6);
 }
