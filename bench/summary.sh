@@ -50,7 +50,7 @@ results=$(
 )
 ours=$(awk '/^pcap-summary/ {print $(NF-1)}' <<<"$results")
 printf '\ncapture: %s, %.2f GB, %s packets\n' "$file" "$(awk -v s="$size" 'BEGIN{print s/1e9}')" \
-  "$(target/release/pcap-summary --json "$file" | awk -F': ' '/"packets"/ {gsub(",", "", $2); print $2; exit}')"
+  "$(target/release/pcap-summary --json "$file" | grep -o '"packets":[0-9]*' | head -n1 | cut -d: -f2)"
 printf '%-24s %10s %12s %16s\n' tool "wall (s)" "peak RSS MB" "time / ours"
 while read -r line; do
   rss=${line##* }; rest=${line% *}; wall=${rest##* }; name=${rest% *}

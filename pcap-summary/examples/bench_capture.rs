@@ -43,15 +43,27 @@ impl Connection {
     fn next_frame(&mut self, payload: &[u8]) -> Option<Vec<u8>> {
         let client = [10, 1, 0, 2];
         let server = [10, 1, 0, 1];
-        let to_server = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1]).ipv4(client, server, 64);
-        let to_client = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]).ipv4(server, client, 64);
+        let to_server = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
+            .ipv4(client, server, 64);
+        let to_client = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(server, client, 64);
         let (c, s) = (self.client_seq, self.server_seq);
         let mut frame = Vec::with_capacity(PAYLOAD + 64);
         let last_data_step = 3 + 3 * ROUNDS;
         let written = match self.step {
-            0 => to_server.tcp(self.port, 45000, c, 64240).syn().write(&mut frame, &[]),
-            1 => to_client.tcp(45000, self.port, s, 65160).syn().ack(c + 1).write(&mut frame, &[]),
-            2 => to_server.tcp(self.port, 45000, c + 1, 502).ack(s + 1).write(&mut frame, &[]),
+            0 => to_server
+                .tcp(self.port, 45000, c, 64240)
+                .syn()
+                .write(&mut frame, &[]),
+            1 => to_client
+                .tcp(45000, self.port, s, 65160)
+                .syn()
+                .ack(c + 1)
+                .write(&mut frame, &[]),
+            2 => to_server
+                .tcp(self.port, 45000, c + 1, 502)
+                .ack(s + 1)
+                .write(&mut frame, &[]),
             n if n < last_data_step => {
                 let round = (n - 3) / 3;
                 let sent = 1 + round * PAYLOAD as u32;
@@ -75,9 +87,20 @@ impl Connection {
             n => {
                 let end = 1 + ROUNDS * PAYLOAD as u32;
                 match n - last_data_step {
-                    0 => to_server.tcp(self.port, 45000, c + end, 502).ack(s + end).fin().write(&mut frame, &[]),
-                    1 => to_client.tcp(45000, self.port, s + end, 509).ack(c + end + 1).fin().write(&mut frame, &[]),
-                    2 => to_server.tcp(self.port, 45000, c + end + 1, 502).ack(s + end + 1).write(&mut frame, &[]),
+                    0 => to_server
+                        .tcp(self.port, 45000, c + end, 502)
+                        .ack(s + end)
+                        .fin()
+                        .write(&mut frame, &[]),
+                    1 => to_client
+                        .tcp(45000, self.port, s + end, 509)
+                        .ack(c + end + 1)
+                        .fin()
+                        .write(&mut frame, &[]),
+                    2 => to_server
+                        .tcp(self.port, 45000, c + end + 1, 502)
+                        .ack(s + end + 1)
+                        .write(&mut frame, &[]),
                     _ => return None,
                 }
             }
@@ -90,13 +113,22 @@ impl Connection {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let out = args.next().ok_or("usage: bench_capture OUT.pcap [CONNECTIONS]")?;
-    let total: u32 = args.next().map(|n| n.parse()).transpose()?.unwrap_or(13_000);
+    let out = args
+        .next()
+        .ok_or("usage: bench_capture OUT.pcap [CONNECTIONS]")?;
+    let total: u32 = args
+        .next()
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(13_000);
     let header = PcapHeader {
         datalink: DataLink::ETHERNET,
         ..PcapHeader::default()
     };
-    let mut writer = PcapWriter::with_header(BufWriter::with_capacity(1 << 20, File::create(&out)?), header)?;
+    let mut writer = PcapWriter::with_header(
+        BufWriter::with_capacity(1 << 20, File::create(&out)?),
+        header,
+    )?;
     let payload: Vec<u8> = (0..PAYLOAD).map(|i| b'A' + (i % 26) as u8).collect();
     let mut open: Vec<Connection> = Vec::new();
     let mut started = 0u32;
@@ -114,7 +146,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         while i < open.len() {
             match open[i].next_frame(&payload) {
                 Some(frame) => {
-                    writer.write_packet(&PcapPacket::new(time, frame.len() as u32, frame.as_slice())?)?;
+                    writer.write_packet(&PcapPacket::new(
+                        time,
+                        frame.len() as u32,
+                        frame.as_slice(),
+                    )?)?;
                     packets += 1;
                     time += Duration::from_micros(7);
                     i += 1;

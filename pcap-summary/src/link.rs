@@ -7,8 +7,6 @@
 //! types (loopback, PPP) and has no entry point for SLL2 at all. BSD NULL and
 //! LOOP frames carry a 4-byte address family before the IP packet.
 
-use etherparse::{EtherType, LaxSlicedPacket};
-
 /// The link types this tool understands (tcpdump.org's LINKTYPE_ numbers).
 pub mod linktype {
     /// BSD loopback: 4-byte address family in the capturing host's byte order.
@@ -104,36 +102,59 @@ pub enum Skip {
     UnsupportedLink(u32),
     /// Shorter than its link header.
     TooShort,
-    /// Not IP (ARP, ...), or IP that could not be parsed.
+    /// Not IP (ARP, ...).
     NotIp,
 }
 
-/// Decodes `frame` of `linktype` down to its network and transport layers.
-pub fn slice(linktype: u32, frame: &[u8]) -> Result<LaxSlicedPacket<'_>, Skip> {
-    let packet = match linktype {
-        linktype::ETHERNET => LaxSlicedPacket::from_ethernet(frame).map_err(|_| Skip::TooShort)?,
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86DD;
+/// 802.1Q, 802.1ad and the old QinQ tag: each adds 4 bytes before the EtherType.
+const VLAN_TAGS: [u16; 3] = [0x8100, 0x88A8, 0x9100];
+/// Most VLAN tags unwrapped before giving up.
+const MAX_VLAN_TAGS: usize = 3;
+
+/// The IP packet inside `frame` of `linktype`.
+///
+/// Only the link layer is taken off here; the IP and TCP headers are read by
+/// [`crate::segment::tcp_segment`]. (etherparse's all-layers `LaxSlicedPacket`
+/// would do both, but it is a large value to move around per packet.)
+pub fn ip_packet(linktype: u32, frame: &[u8]) -> Result<&[u8], Skip> {
+    match linktype {
+        linktype::ETHERNET => {
+            let ethernet = etherparse::Ethernet2Slice::from_slice_without_fcs(frame)
+                .map_err(|_| Skip::TooShort)?;
+            let (mut ether_type, mut payload) = (ethernet.ether_type().0, ethernet.payload_slice());
+            for _ in 0..MAX_VLAN_TAGS {
+                if !VLAN_TAGS.contains(&ether_type) {
+                    break;
+                }
+                let vlan =
+                    etherparse::SingleVlanSlice::from_slice(payload).map_err(|_| Skip::TooShort)?;
+                (ether_type, payload) = (vlan.ether_type().0, vlan.payload_slice());
+            }
+            ip_by_ether_type(ether_type, payload)
+        }
         linktype::LINUX_SLL => {
             let sll = SllHeader::new(frame).ok_or(Skip::TooShort)?;
-            LaxSlicedPacket::from_ether_type(EtherType(sll.protocol()), sll.payload())
+            ip_by_ether_type(sll.protocol(), sll.payload())
         }
         linktype::LINUX_SLL2 => {
             let sll2 = Sll2Header::new(frame).ok_or(Skip::TooShort)?;
-            LaxSlicedPacket::from_ether_type(EtherType(sll2.protocol()), sll2.payload())
+            ip_by_ether_type(sll2.protocol(), sll2.payload())
         }
-        linktype::RAW | linktype::IPV4 | linktype::IPV6 => from_ip(frame)?,
-        t if linktype::RAW_OLD.contains(&t) => from_ip(frame)?,
+        linktype::RAW | linktype::IPV4 | linktype::IPV6 => Ok(frame),
+        t if linktype::RAW_OLD.contains(&t) => Ok(frame),
         // The 4-byte family says IPv4 or IPv6; so does the IP version nibble.
-        linktype::NULL | linktype::LOOP => from_ip(frame.get(4..).ok_or(Skip::TooShort)?)?,
-        other => return Err(Skip::UnsupportedLink(other)),
-    };
-    if packet.net.is_none() {
-        return Err(Skip::NotIp);
+        linktype::NULL | linktype::LOOP => frame.get(4..).ok_or(Skip::TooShort),
+        other => Err(Skip::UnsupportedLink(other)),
     }
-    Ok(packet)
 }
 
-fn from_ip(bytes: &[u8]) -> Result<LaxSlicedPacket<'_>, Skip> {
-    LaxSlicedPacket::from_ip(bytes).map_err(|_| Skip::NotIp)
+fn ip_by_ether_type(ether_type: u16, payload: &[u8]) -> Result<&[u8], Skip> {
+    match ether_type {
+        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => Ok(payload),
+        _ => Err(Skip::NotIp),
+    }
 }
 
 #[cfg(test)]
@@ -166,15 +187,35 @@ mod tests {
 
     #[test]
     fn unknown_link_types_and_short_frames_are_skipped_not_panicked_on() {
-        assert_eq!(slice(147, &[0; 40]).err(), Some(Skip::UnsupportedLink(147)));
         assert_eq!(
-            slice(linktype::LINUX_SLL2, &[0; 3]).err(),
+            ip_packet(147, &[0; 40]).err(),
+            Some(Skip::UnsupportedLink(147))
+        );
+        assert_eq!(
+            ip_packet(linktype::LINUX_SLL2, &[0; 3]).err(),
             Some(Skip::TooShort)
         );
-        assert_eq!(slice(linktype::NULL, &[2, 0]).err(), Some(Skip::TooShort));
         assert_eq!(
-            slice(linktype::ETHERNET, &[0; 5]).err(),
+            ip_packet(linktype::NULL, &[2, 0]).err(),
             Some(Skip::TooShort)
         );
+        assert_eq!(
+            ip_packet(linktype::ETHERNET, &[0; 5]).err(),
+            Some(Skip::TooShort)
+        );
+    }
+
+    #[test]
+    fn vlan_tags_are_unwrapped_and_arp_is_not_ip() {
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&[0x81, 0x00, 0x00, 0x07, 0x08, 0x00]);
+        frame.extend_from_slice(&[0x45, 0, 0, 20]);
+        assert_eq!(
+            ip_packet(linktype::ETHERNET, &frame),
+            Ok(&[0x45, 0, 0, 20][..])
+        );
+        let mut arp = vec![0u8; 12];
+        arp.extend_from_slice(&[0x08, 0x06, 0, 1]);
+        assert_eq!(ip_packet(linktype::ETHERNET, &arp).err(), Some(Skip::NotIp));
     }
 }

@@ -26,9 +26,13 @@ struct Args {
     /// The capture file, or - for standard input.
     file: PathBuf,
 
-    /// Print JSON instead of text (schema in the README).
+    /// Print JSON instead of text, on one line (schema in the README).
     #[arg(long)]
     json: bool,
+
+    /// With --json: indent it for people to read.
+    #[arg(long, requires = "json")]
+    pretty: bool,
 
     /// Show only this conversation (its id), in full.
     #[arg(long, value_name = "ID")]
@@ -106,11 +110,18 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = if args.json {
-        serde_json::to_writer_pretty(&mut out, &summary.json_view(&selected))
-            .map_err(std::io::Error::other)
-            .and_then(|()| writeln!(out))
+        let view = summary.json_view(&selected);
+        if args.pretty {
+            serde_json::to_writer_pretty(&mut out, &view)
+        } else {
+            serde_json::to_writer(&mut out, &view)
+        }
+        .map_err(std::io::Error::other)
+        .and_then(|()| writeln!(out))
     } else {
-        out.write_all(text::render(&summary, &name, &selected, args.conversation.is_some()).as_bytes())
+        out.write_all(
+            text::render(&summary, &name, &selected, args.conversation.is_some()).as_bytes(),
+        )
     };
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = written.and_then(|()| out.flush());

@@ -85,10 +85,10 @@ pub fn summarize<R: Read>(reader: R, options: &Options) -> Result<Summary, Input
         // Captures can step back in time (several interfaces): never negative.
         let time = frame.timestamp.saturating_sub(t0).as_secs_f64();
         last = last.max(time);
-        let Ok(packet) = link::slice(frame.linktype, frame.data) else {
+        let Ok(ip) = link::ip_packet(frame.linktype, frame.data) else {
             return;
         };
-        if let Some(segment) = tcp_segment(&packet) {
+        if let Some(segment) = tcp_segment(ip) {
             tcp_packets += 1;
             tracker.observe(time, &segment);
         }

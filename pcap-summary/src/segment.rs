@@ -7,7 +7,7 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
-use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
+use etherparse::{IpNumber, LaxIpPayloadSlice, LaxIpSlice, TcpSlice};
 
 /// TCP header flags, as the bits of the header's flag byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,46 +97,54 @@ impl TcpSegment<'_> {
     }
 }
 
-/// The TCP segment in `packet`, if it carries a whole TCP header.
-pub fn tcp_segment<'a>(packet: &LaxSlicedPacket<'a>) -> Option<TcpSegment<'a>> {
-    let Some(TransportSlice::Tcp(tcp)) = &packet.transport else {
+/// The TCP segment in the IP packet `ip`, if it carries a whole TCP header
+/// (and is not a fragment).
+pub fn tcp_segment(ip: &[u8]) -> Option<TcpSegment<'_>> {
+    let (packet, _) = LaxIpSlice::from_slice(ip).ok()?;
+    let (src_ip, dst_ip, payload, ip_payload_len): (IpAddr, IpAddr, &LaxIpPayloadSlice<'_>, usize) =
+        match &packet {
+            LaxIpSlice::Ipv4(ip) => {
+                let header = ip.header();
+                let payload = ip.payload();
+                // When the capture cut the packet short, the IP header still
+                // tells how long it was on the wire.
+                let len = if payload.incomplete {
+                    usize::from(header.total_len()).saturating_sub(usize::from(header.ihl()) * 4)
+                } else {
+                    payload.payload.len()
+                };
+                (
+                    header.source_addr().into(),
+                    header.destination_addr().into(),
+                    payload,
+                    len,
+                )
+            }
+            LaxIpSlice::Ipv6(ip) => {
+                let header = ip.header();
+                let payload = ip.payload();
+                let len = if payload.incomplete {
+                    usize::from(header.payload_length())
+                        .saturating_sub(ip.extensions().slice().len())
+                } else {
+                    payload.payload.len()
+                };
+                (
+                    header.source_addr().into(),
+                    header.destination_addr().into(),
+                    payload,
+                    len,
+                )
+            }
+        };
+    if payload.ip_number != IpNumber::TCP || payload.fragmented {
         return None;
-    };
-    let (src_ip, dst_ip, ip_payload_len): (IpAddr, IpAddr, usize) = match packet.net.as_ref()? {
-        LaxNetSlice::Ipv4(ip) => {
-            let header = ip.header();
-            let payload = ip.payload();
-            let len = if payload.incomplete {
-                usize::from(header.total_len()).saturating_sub(usize::from(header.ihl()) * 4)
-            } else {
-                payload.payload.len()
-            };
-            (
-                header.source_addr().into(),
-                header.destination_addr().into(),
-                len,
-            )
-        }
-        LaxNetSlice::Ipv6(ip) => {
-            let header = ip.header();
-            let payload = ip.payload();
-            let len = if payload.incomplete {
-                usize::from(header.payload_length()).saturating_sub(ip.extensions().slice().len())
-            } else {
-                payload.payload.len()
-            };
-            (
-                header.source_addr().into(),
-                header.destination_addr().into(),
-                len,
-            )
-        }
-        LaxNetSlice::Arp(_) => return None,
-    };
+    }
+    let tcp = TcpSlice::from_slice(payload.payload).ok()?;
     let header_len = usize::from(tcp.data_offset()) * 4;
     let len = ip_payload_len.saturating_sub(header_len);
-    let payload = tcp.payload();
-    let payload = &payload[..payload.len().min(len)];
+    let captured = tcp.payload();
+    let captured = &captured[..captured.len().min(len)];
     let mut flags = 0u8;
     for (set, bit) in [
         (tcp.fin(), Flags::FIN),
@@ -157,7 +165,7 @@ pub fn tcp_segment<'a>(packet: &LaxSlicedPacket<'a>) -> Option<TcpSegment<'a>> {
         ack: tcp.acknowledgment_number(),
         flags: Flags(flags),
         len: u32::try_from(len).unwrap_or(u32::MAX),
-        payload,
+        payload: captured,
     })
 }
 

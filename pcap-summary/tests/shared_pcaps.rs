@@ -184,3 +184,57 @@ fn a_file_that_is_not_a_capture_is_refused_with_exit_code_2() {
     assert!(stderr.contains("not a capture file"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn text_output_tells_handshake_data_teardown_and_draws_the_timeline_and_svg() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let svg = dir.path().join("timeline.svg");
+    let out = Command::new(env!("CARGO_BIN_EXE_pcap-summary"))
+        .arg(shared_pcaps().join("simple_http.pcap"))
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "24 packets: 24 TCP, 0 other",
+        "2 TCP conversation(s), at most 1 open at once",
+        "#0 127.0.0.1:32784 -> 127.0.0.1:56789",
+        "handshake: complete",
+        "SYN,ACK  seq=0 ack=1",
+        "PSH,ACK",
+        "\"GET /",
+        "teardown: the",
+        "timeline:",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    let picture = std::fs::read_to_string(&svg).expect("svg written");
+    assert!(picture.starts_with("<svg") && picture.trim_end().ends_with("</svg>"));
+    assert!(picture.contains("#0 127.0.0.1:32784") && picture.contains("#1 127.0.0.1:32796"));
+}
+
+#[test]
+fn filters_keep_only_the_asked_for_conversations() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pcap-summary"))
+        .args(["--json", "--conversation", "1"])
+        .arg(shared_pcaps().join("simple_http.pcap"))
+        .output()
+        .expect("runs");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let convs = json["conversations"].as_array().expect("list");
+    assert_eq!(convs.len(), 1);
+    assert_eq!(convs[0]["id"], 1);
+    let out = Command::new(env!("CARGO_BIN_EXE_pcap-summary"))
+        .args(["--json", "--port", "9"])
+        .arg(shared_pcaps().join("simple_http.pcap"))
+        .output()
+        .expect("runs");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["conversations"].as_array().expect("list").len(), 0);
+    assert_eq!(
+        json["packets"], 24,
+        "totals still describe the whole capture"
+    );
+}

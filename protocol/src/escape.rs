@@ -10,21 +10,37 @@ use std::fmt::Write as _;
 /// Escapes `bytes` without surrounding quotes: `TIME\r\n`.
 pub fn escape_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 8);
-    for &byte in bytes {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        // Copy the longest run that needs no escaping in one go.
+        let plain = rest
+            .iter()
+            .position(|&b| !is_plain(b))
+            .unwrap_or(rest.len());
+        // Plain bytes are printable ASCII, so this is valid UTF-8.
+        out.push_str(std::str::from_utf8(&rest[..plain]).unwrap_or_default());
+        let Some((&byte, tail)) = rest[plain..].split_first() else {
+            break;
+        };
         match byte {
             b'\r' => out.push_str("\\r"),
             b'\n' => out.push_str("\\n"),
             b'\t' => out.push_str("\\t"),
             b'\\' => out.push_str("\\\\"),
             b'"' => out.push_str("\\\""),
-            0x20..=0x7e => out.push(byte as char),
             _ => {
                 // Writing to a String cannot fail.
                 let _ = write!(out, "\\x{byte:02x}");
             }
         }
+        rest = tail;
     }
     out
+}
+
+/// Printable ASCII that stands for itself.
+fn is_plain(byte: u8) -> bool {
+    (0x20..=0x7e).contains(&byte) && byte != b'\\' && byte != b'"'
 }
 
 /// Escapes `bytes` and puts them in double quotes: `"TIME\r\n"`.
