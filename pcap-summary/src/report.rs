@@ -157,11 +157,20 @@ struct FlagCounts {
     rst: u64,
 }
 
+/// Serializes with `Display`, without an intermediate `String`.
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
 #[derive(Serialize)]
 struct JsonStep {
     time: f64,
     dir: &'static str,
-    flags: String,
+    flags: Shown<crate::segment::Flags>,
     seq: u32,
     ack: u32,
 }
@@ -171,7 +180,7 @@ impl From<&Step> for JsonStep {
         JsonStep {
             time: step.time,
             dir: step.dir.short(),
-            flags: step.flags.to_string(),
+            flags: Shown(step.flags),
             seq: step.seq,
             ack: step.ack,
         }
@@ -182,7 +191,7 @@ impl From<&Step> for JsonStep {
 struct JsonSegment {
     time: f64,
     dir: &'static str,
-    flags: String,
+    flags: Shown<crate::segment::Flags>,
     seq: u32,
     ack: u32,
     len: u32,
@@ -254,7 +263,7 @@ impl From<&Conversation> for JsonConversation {
                 .map(|s| JsonSegment {
                     time: s.step.time,
                     dir: s.step.dir.short(),
-                    flags: s.step.flags.to_string(),
+                    flags: Shown(s.step.flags),
                     seq: s.step.seq,
                     ack: s.step.ack,
                     len: s.len,
