@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The three-machine lab behind `make lab`, `make capture`, `make down`, ...
 #
-#   lab/lab.sh up | down | clean | status | logs | shell M | capture | images | dist | save | load
+#   lab/lab.sh up | down | clean | status | logs | shell M | capture | check | images | dist | save | load
 #
 # Settings (environment):
 #   LAB_NET=10.77.0     first three octets of the lab subnet (default 172.16.16)
@@ -303,6 +303,18 @@ capture() {
   return $status
 }
 
+# ---- checking a student's server ---------------------------------------------
+
+# SERVER=host:port (default mesin-1's time server), checked from mesin-2.
+check() {
+  preflight
+  running || die "the lab is not running: make lab"
+  local server=${SERVER:-$LAB_NET.101:45000}
+  local host=${server%:*} port=${server##*:}
+  [ "$host" != "$server" ] || port=45000
+  exec docker exec progjar-mesin-2 time-client check "$host" "$port"
+}
+
 # ---- moving images -----------------------------------------------------------
 
 save() {
@@ -331,6 +343,7 @@ case "$cmd" in
   logs) logs ;;
   shell) shell "${1:-${M:-}}" ;;
   capture) capture ;;
+  check) check ;;
   images) preflight && images ;;
   dist) dist ;;
   save) save ;;

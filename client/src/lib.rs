@@ -1,6 +1,7 @@
 //! The lab's clients, as a library the binaries and the tests share.
 //!
 //! - [`time_client`]: one Tugas 2 session (TIME ... QUIT), checked strictly.
+//! - [`time_check`]: `time-client check`, the assignment as a list of PASS/FAIL checks.
 //! - [`echo_client`]: send a message or a file, read the echo in small pieces
 //!   while still sending, and check it byte for byte.
 //! - [`socket_info`]: the socket facts the course's `socket_info.py` prints.
@@ -9,4 +10,5 @@
 pub mod connect;
 pub mod echo_client;
 pub mod socket_info;
+pub mod time_check;
 pub mod time_client;

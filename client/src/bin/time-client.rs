@@ -16,11 +16,14 @@ use tracing::{error, info, info_span, Instrument};
 /// to close. The course's nine clients, one second apart:
 /// `time-client --clients 9 --stagger 1`.
 #[derive(Debug, Parser)]
-#[command(name = "time-client", version)]
+#[command(name = "time-client", version, args_conflicts_with_subcommands = true)]
 #[command(
-    after_help = "Exit codes: 0 every reply was correct, 1 a session failed (the error says why), 2 bad command line.\nLogging: RUST_LOG=debug|info|warn (default info)."
+    after_help = "Exit codes: 0 every reply was correct, 1 a session failed (the error says why), 2 bad command line.\n`time-client check` exits with the number of failed checks.\nLogging: RUST_LOG=debug|info|warn (default info)."
 )]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Server name or address.
     #[arg(default_value = "172.16.16.101", env = "LAB_SERVER")]
     host: String,
@@ -67,6 +70,21 @@ struct Args {
     timeout: Duration,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Check any time server against the assignment: one PASS/FAIL line per check,
+    /// with what was sent, what came back and a hint. Exit code = failed checks.
+    Check {
+        /// Server name or address.
+        #[arg(default_value = "172.16.16.101", env = "LAB_SERVER")]
+        host: String,
+
+        /// Server port.
+        #[arg(default_value_t = 45000)]
+        port: u16,
+    },
+}
+
 /// Sessions run and sessions failed, by one client.
 #[derive(Default, Clone, Copy)]
 struct Tally {
@@ -87,6 +105,24 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(Command::Check { host, port }) = &args.command {
+        let target = progjar_client::time_check::Target {
+            host: host.clone(),
+            port: *port,
+        };
+        println!("checking the time server at {host}:{port} against the assignment");
+        let results = runtime.block_on(progjar_client::time_check::run_all(&target));
+        for check in &results {
+            println!("{check}");
+        }
+        let failed = results.iter().filter(|c| !c.passed).count();
+        println!(
+            "{} of {} checks passed",
+            results.len() - failed,
+            results.len()
+        );
+        return ExitCode::from(u8::try_from(failed).unwrap_or(u8::MAX));
+    }
     let tally = runtime.block_on(run(args));
     if tally.failed == 0 {
         info!("{} session(s), all replies correct", tally.sessions);
