@@ -8,6 +8,7 @@
 //! - [`connect`]: connecting with a timeout and an error that says what to do.
 
 pub mod connect;
+pub mod echo_check;
 pub mod echo_client;
 pub mod socket_info;
 pub mod time_check;

@@ -251,3 +251,53 @@ fn socket_info_prints_timeouts_and_the_addresses_of_localhost() {
         "{stdout}"
     );
 }
+
+#[test]
+fn echo_check_tells_iterative_from_concurrent_servers() {
+    for (mode, model) in [(Mode::Iterative, "iterative"), (Mode::Async, "concurrent")] {
+        let (addr, _server) = echo_server(mode);
+        let out = run(
+            env!("CARGO_BIN_EXE_echo-client"),
+            &["check", "127.0.0.1", &addr.port().to_string()],
+            "warn",
+        );
+        let text = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        assert!(text.contains("PASS  byte-exact echo"), "{text}");
+        assert!(
+            text.contains(&format!("INFO  concurrency model    {model}:")),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn echo_check_fails_a_server_that_loses_bytes() {
+    // Echoes only the first 1000 bytes of each read: the sort of bug recv(1024) without a loop makes.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(3) {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 || stream.write_all(&buf[..n.min(1000)]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let out = run(
+        env!("CARGO_BIN_EXE_echo-client"),
+        &["check", "127.0.0.1", &port.to_string()],
+        "warn",
+    );
+    let text = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL  byte-exact echo") && text.contains("hint:"),
+        "{text}"
+    );
+}

@@ -15,11 +15,14 @@ use progjar_protocol::echo::{COURSE_MESSAGE, DEFAULT_CLIENT_CHUNK};
 /// of --file PATH (use port 32444 for the file exercise). It keeps reading
 /// while it sends, so files of any size work.
 #[derive(Debug, Parser)]
-#[command(name = "echo-client", version)]
+#[command(name = "echo-client", version, args_conflicts_with_subcommands = true)]
 #[command(
     after_help = "Exit codes: 0 the echo was identical, 1 it differed or the connection failed (the error says where), 2 bad command line.\nLogging: RUST_LOG=debug|info|warn (default info)."
 )]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Server name or address.
     #[arg(default_value = "172.16.16.101", env = "LAB_SERVER")]
     host: String,
@@ -57,9 +60,45 @@ struct Args {
     timeout: Duration,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Check any echo server: 1 MiB of random bytes in odd-sized writes must come back
+    /// exactly; also reports whether it is concurrent or iterative. Exit code = failed checks.
+    Check {
+        /// Server name or address.
+        #[arg(default_value = "172.16.16.101", env = "LAB_SERVER")]
+        host: String,
+
+        /// Server port.
+        #[arg(default_value_t = 10000)]
+        port: u16,
+    },
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     logging::init();
+    if let Some(Command::Check { host, port }) = &args.command {
+        println!("checking the echo server at {host}:{port}");
+        let report =
+            progjar_client::echo_check::run(host, *port, args.timeout.min(Duration::from_secs(10)));
+        let mut failed = 0u8;
+        match &report.exact {
+            Ok(()) => println!("PASS  byte-exact echo       1 MiB of random bytes in odd-sized writes came back identical, then the server closed"),
+            Err(e) => {
+                failed += 1;
+                println!("FAIL  byte-exact echo       {e}\n      hint: loop on recv() and sendall() every piece back; close when recv() returns b''");
+            }
+        }
+        match &report.model {
+            Ok((model, detail)) => println!("INFO  concurrency model    {model}: {detail}"),
+            Err(e) => {
+                failed += 1;
+                println!("FAIL  concurrency model    {e}");
+            }
+        }
+        return ExitCode::from(failed);
+    }
     let payload = match (&args.file, &args.message) {
         (Some(path), _) => match std::fs::read(path) {
             Ok(bytes) => bytes,
