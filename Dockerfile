@@ -17,7 +17,7 @@
 # stage up to the --target, so it must not have to pull the rust image.
 # There is no `# syntax=` line: it would make BuildKit pull a frontend.
 
-ARG BASE_IMAGE=progjar-lab/base:bookworm
+ARG BASE_IMAGE=progjar-lab/base:bookworm-2
 
 # ---- registry-free path ---------------------------------------------------
 FROM ${BASE_IMAGE} AS offline
@@ -38,7 +38,7 @@ RUN cargo build --release --workspace --bins \
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bash iproute2 iputils-ping telnet \
-      netcat-openbsd tcpdump procps tzdata python3 tini ca-certificates \
+      netcat-openbsd tcpdump procps tzdata python3 tini ca-certificates ethtool \
  && rm -rf /var/lib/apt/lists/*
 COPY lab/bin/ /usr/local/bin/
 COPY --from=builder /out/ /usr/local/bin/

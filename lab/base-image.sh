@@ -6,13 +6,15 @@
 # into an image. Students with internet never need this: the Dockerfile's
 # ordinary path starts FROM debian:bookworm-slim.
 #
-#   lab/base-image.sh [IMAGE]      default IMAGE: progjar-lab/base:bookworm
+#   lab/base-image.sh [IMAGE]      default IMAGE: progjar-lab/base:bookworm-2
 #   DEBIAN_MIRROR=URL              override the mirror (default: the one apt uses here)
 set -euo pipefail
 
-image=${1:-progjar-lab/base:bookworm}
+image=${1:-progjar-lab/base:bookworm-2}
 suite=bookworm
-packages=bash,iproute2,iputils-ping,telnet,netcat-openbsd,tcpdump,procps,tzdata,python3,tini,ca-certificates
+# The tag carries a number: change it when this list changes, so that an old
+# base image is not reused.
+packages=bash,iproute2,iputils-ping,telnet,netcat-openbsd,tcpdump,procps,tzdata,python3,tini,ca-certificates,ethtool
 
 say() { printf '[base-image] %s\n' "$*"; }
 

@@ -16,7 +16,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 IMAGE=${LAB_IMAGE:-progjar-lab/mesin:latest}
-BASE_IMAGE=${LAB_BASE_IMAGE:-progjar-lab/base:bookworm}
+BASE_IMAGE=${LAB_BASE_IMAGE:-progjar-lab/base:bookworm-2}
 NETWORK=progjar-lab
 PROJECT=progjar
 MACHINES=(mesin-1 mesin-2 mesin-3)
@@ -252,8 +252,10 @@ stop_capture() {
 
 # RUN="mesin-2 time-client & mesin-3 time-client ; mesin-2 echo-client"
 # runs the commands of each ';'-step at once, one step after another.
+# With RUN_LOG_DIR set, each command's output also goes to its own log file
+# there, and a row "machine<TAB>command<TAB>exit<TAB>log" to runs.tsv.
 run_steps() {
-  local failed=0 step cmd machine rest
+  local failed=0 step cmd machine rest n=0
   local -a steps cmds pids
   IFS=';' read -ra steps <<<"$1"
   for step in "${steps[@]}"; do
@@ -263,8 +265,17 @@ run_steps() {
       read -r machine rest <<<"$cmd"
       [ -z "$machine" ] && continue
       [[ " ${MACHINES[*]} " == *" $machine "* ]] || die "RUN: '$machine' is not a lab machine (mesin-1, mesin-2, mesin-3)"
+      n=$((n + 1))
       say "[$machine] \$ $rest"
-      (docker exec "progjar-$machine" bash -c "$rest" 2>&1 | sed -u "s/^/[$machine] /"; exit "${PIPESTATUS[0]}") &
+      (
+        log=/dev/null
+        [ -n "${RUN_LOG_DIR:-}" ] && log="$RUN_LOG_DIR/logs/$machine-$n-${rest%% *}.log"
+        docker exec "progjar-$machine" bash -c "$rest" 2>&1 | tee "$log" | sed -u "s/^/[$machine] /"
+        code=${PIPESTATUS[0]}
+        [ -n "${RUN_LOG_DIR:-}" ] &&
+          printf '%s\t%s\t%s\t%s\n' "$machine" "$rest" "$code" "logs/$(basename "$log")" >>"$RUN_LOG_DIR/runs.tsv"
+        exit "$code"
+      ) &
       pids+=($!)
     done
     for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
@@ -315,6 +326,101 @@ check() {
   exec docker exec progjar-mesin-2 time-client check "$host" "$port"
 }
 
+# ---- experiments ---------------------------------------------------------------
+
+SCENARIOS=(t1-socket-info t1-echo t1-file t1-iterative t2-time t2-concurrent t2-crlf)
+
+# The RUN steps of each experiment. Counts and pauses can be lowered for CI.
+scenario_run() {
+  local n=${T2_CLIENTS:-9} pause=${T1_INTERVAL:-3}
+  case "$1" in
+    # Lab names only by default: an offline lab has no DNS for internet names
+    # (SOCKET_INFO_HOST=www.its.ac.id SOCKET_INFO_PORT=80 on a connected machine).
+    t1-socket-info) echo "mesin-1 socket-info ${SOCKET_INFO_HOST:-mesin-1} ${SOCKET_INFO_PORT:-45000} ; mesin-2 socket-info ${SOCKET_INFO_HOST:-mesin-1} ${SOCKET_INFO_PORT:-45000}" ;;
+    t1-echo) echo "mesin-2 echo-client $LAB_NET.101 10000" ;;
+    t1-file) echo "mesin-2 echo-client $LAB_NET.101 32444 --file ${T1_FILE:-/usr/share/common-licenses/GPL-3}" ;;
+    t1-iterative) echo "mesin-2 echo-client $LAB_NET.101 10000 --repeat 3 --interval $pause & mesin-3 echo-client $LAB_NET.101 10000 --repeat 3 --interval $pause" ;;
+    t2-time) echo "mesin-2 time-client $LAB_NET.101 45000 --count 2 --interval 1" ;;
+    t2-concurrent) echo "mesin-2 time-client $LAB_NET.101 45000 --clients $n --stagger 1 --count 3 --interval 1 & mesin-3 time-client $LAB_NET.101 45000 --clients $n --stagger 1 --count 3 --interval 1" ;;
+    t2-crlf) echo "mesin-2 crlf-demo $LAB_NET.101 45000" ;;
+    *) return 1 ;;
+  esac
+}
+
+# Which of mesin-1's servers an experiment talks to (labctl name and port).
+scenario_server() {
+  case "$1" in
+    t1-echo | t1-iterative) echo "echo 10000" ;;
+    t1-file) echo "echo-file 32444" ;;
+    t2-*) echo "time 45000" ;;
+  esac
+}
+
+log_lines() { docker exec progjar-mesin-1 bash -c "wc -l < /var/log/lab/$1.log 2>/dev/null || echo 0"; }
+
+one_scenario() {
+  local name=$1 run
+  run=$(scenario_run "$name") || die "unknown experiment '$name': one of ${SCENARIOS[*]} or all"
+  local folder; folder="$(date -u +%Y%m%dT%H%M%SZ)-$name"
+  local dir=captures/$folder
+  mkdir -p "$dir/logs"
+  : >"$dir/runs.tsv"
+  local server="" port="" before=0
+  read -r server port <<<"$(scenario_server "$name")"
+  if [ -n "$server" ] && [ -n "${SERVER:-}" ]; then
+    # The student's own server takes the place of ours for this experiment.
+    docker exec progjar-mesin-1 labctl stop "$server" >/dev/null
+    docker exec -d progjar-mesin-1 bash -c "cd /work && echo \$\$ > /run/lab/student.pid && exec $SERVER > /var/log/lab/student.log 2>&1"
+    local _
+    for _ in $(seq 50); do
+      docker exec progjar-mesin-1 bash -c "ss -Hltn 'sport = :$port' | grep -q ." && break
+      sleep 0.2
+    done
+    server=student
+  fi
+  [ -n "$server" ] && before=$(log_lines "$server")
+  start_capture "$folder/capture.pcap"
+  say "experiment $name: capturing into $dir/"
+  local status=0
+  RUN_LOG_DIR=$dir run_steps "$run" || status=1
+  sleep 0.5
+  stop_capture
+  if [ -n "$server" ]; then
+    local log="logs/mesin-1-$server-server.log" what
+    docker exec progjar-mesin-1 tail -n "+$((before + 1))" "/var/log/lab/$server.log" >"$dir/$log"
+    if [ "$server" = student ]; then
+      what=$SERVER
+      docker exec progjar-mesin-1 bash -c 'kill $(cat /run/lab/student.pid) 2>/dev/null; rm -f /run/lab/student.pid'
+      read -r server port <<<"$(scenario_server "$name")"
+      docker exec progjar-mesin-1 labctl start "$server" >/dev/null
+      docker exec progjar-mesin-1 labctl wait
+    else
+      what=$(docker exec progjar-mesin-1 labctl status | awk -v n="$server" '$1 == n {for (i = 7; i <= NF; i++) printf "%s ", $i}')
+    fi
+    printf 'mesin-1\t%s\t0\t%s\n' "${what% }" "$log" | cat - "$dir/runs.tsv" >"$dir/runs.tsv.new" && mv "$dir/runs.tsv.new" "$dir/runs.tsv"
+  fi
+  docker run --rm --user "$(id -u):$(id -g)" -v "$PWD/captures:/captures" -w "/captures/$folder" \
+    -e REPORT_LANG="${REPORT_LANG:-en}" "$IMAGE" lab-report . --scenario "$name" ||
+    { say "lab-report failed for $dir"; status=1; }
+  say "experiment $name: report in $dir/REPORT.md"
+  sed -n '/^## Finding/,/^## /p' "$dir/REPORT.md" 2>/dev/null | sed '$d'
+  return $status
+}
+
+scenario() {
+  preflight
+  running || die "the lab is not running: make lab"
+  local which=${S:-} status=0 name
+  [ -n "$which" ] || die "which experiment? make scenario S=<name>: ${SCENARIOS[*]} or all"
+  if [ "$which" = all ]; then
+    for name in "${SCENARIOS[@]}"; do one_scenario "$name" || status=1; done
+  else
+    one_scenario "$which" || status=1
+  fi
+  return $status
+}
+
+
 # ---- moving images -----------------------------------------------------------
 
 save() {
@@ -343,6 +449,7 @@ case "$cmd" in
   logs) logs ;;
   shell) shell "${1:-${M:-}}" ;;
   capture) capture ;;
+  scenario) scenario ;;
   check) check ;;
   images) preflight && images ;;
   dist) dist ;;

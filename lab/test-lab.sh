@@ -124,6 +124,14 @@ while read -r line; do
 done < <(docker run --rm -v "$PWD/captures:/c:ro" "$IMAGE" bash -c \
   "pcap-summary --json /c/$(basename "$pcap") | python3 -c '$summary_check' $NET" 2>&1)
 
+# Every experiment of the course, with its REPORT.md checked against the capture.
+while read -r line; do
+  case "$line" in
+    ok*) pass "${line#ok   }" ;;
+    FAIL*) fail "${line#FAIL }" ;;
+  esac
+done < <(lab/test-scenarios.sh)
+
 # make down must leave nothing behind.
 lab/lab.sh down >/dev/null || fail "lab down failed"
 left=$(docker ps -a --filter label=com.docker.compose.project=progjar -q)
