@@ -76,3 +76,43 @@ dir=$(latest t2-time)
 grep -q "## Temuan" "$dir/REPORT.md" && grep -q "mengirim TIME 2 kali" "$dir/REPORT.md" &&
   echo "ok   t2-time: REPORT_LANG=id writes the report in Indonesian" ||
   echo "FAIL t2-time: REPORT_LANG=id did not give an Indonesian report"
+
+# SERVER=...: a student's own server takes the place of ours.
+cat >work/.lab-test-server.py <<'PY'
+import datetime, socket, threading
+def serve(conn):
+    buf = b""
+    with conn:
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                return
+            buf += data
+            while b"\r\n" in buf:
+                line, buf = buf.split(b"\r\n", 1)
+                if line.startswith(b"QUIT"):
+                    return
+                if line.startswith(b"TIME"):
+                    conn.sendall(("JAM " + datetime.datetime.now().strftime("%H:%M:%S") + "\r\n").encode())
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 45000))
+s.listen(10)
+print("student server ready", flush=True)
+while True:
+    c, a = s.accept()
+    print("connection from", a, flush=True)
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+SERVER="python3 /work/.lab-test-server.py" S=t2-time lab/lab.sh scenario >/dev/null 2>&1
+rm -f work/.lab-test-server.py
+dir=$(latest t2-time)
+if grep -q "python3 /work/.lab-test-server.py" "$dir/REPORT.md" && grep -q "got 2 JAM replies" "$dir/REPORT.md" &&
+  grep -q "connection from" "$dir/logs/mesin-1-student-server.log"; then
+  echo "ok   t2-time: SERVER=... runs the student's server on mesin-1, with its log in the report"
+else
+  echo "FAIL t2-time: SERVER=... did not run the student's server as expected ($dir)"
+fi
+status=$(docker exec progjar-mesin-1 labctl status | awk '$1 == "time" {print $2}')
+[ "$status" = running ] && echo "ok   t2-time: our time server is back after SERVER=..." ||
+  echo "FAIL t2-time: our time server was not restarted after SERVER=..."
