@@ -78,3 +78,8 @@ test-lab: ## End-to-end lab test: real containers, capture, checks from the pcap
 .PHONY: bench-summary
 bench-summary: ## Time pcap-summary against tshark, tcpdump and cat on a ~1 GB capture
 	@bench/summary.sh
+
+.PHONY: bench
+bench: ## Benchmark time-server modes against the course's threaded Python model
+	$(CARGO) build --release -q -p progjar-server -p progjar-client
+	python3 bench/servers.py

@@ -10,6 +10,7 @@
 pub mod connect;
 pub mod echo_check;
 pub mod echo_client;
+pub mod load;
 pub mod socket_info;
 pub mod time_check;
 pub mod time_client;

@@ -301,3 +301,71 @@ fn echo_check_fails_a_server_that_loses_bytes() {
         "{text}"
     );
 }
+
+#[test]
+fn load_counts_every_verified_reply_and_reports_latency() {
+    let (addr, _server) = time_server(Mode::Async);
+    for (requests, pipeline) in [("1", "1"), ("50", "8")] {
+        let out = run(
+            env!("CARGO_BIN_EXE_time-client"),
+            &[
+                "load",
+                "127.0.0.1",
+                &addr.port().to_string(),
+                "--connections",
+                "4",
+                "--requests",
+                requests,
+                "--pipeline",
+                pipeline,
+                "--total",
+                "400",
+                "--json",
+            ],
+            "warn",
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(out.status.code(), Some(0), "{report}");
+        assert_eq!(report["requests"], 400, "{report}");
+        assert!(
+            report["errors"].as_object().expect("map").is_empty(),
+            "{report}"
+        );
+        assert!(
+            report["latency_ms"]["p99"].as_f64().expect("p99") > 0.0,
+            "{report}"
+        );
+        if requests == "1" {
+            assert_eq!(
+                report["connections"], 400,
+                "one connection per request: {report}"
+            );
+        }
+    }
+}
+
+#[test]
+fn load_counts_wrong_replies_as_errors_not_samples() {
+    let (addr, _server) = echo_server(Mode::Async);
+    let out = run(
+        env!("CARGO_BIN_EXE_time-client"),
+        &[
+            "load",
+            "127.0.0.1",
+            &addr.port().to_string(),
+            "--connections",
+            "2",
+            "--total",
+            "20",
+            "--json",
+        ],
+        "warn",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(report["requests"], 0, "{report}");
+    assert!(
+        report["errors"]["wrong reply"].as_u64().expect("counted") > 0,
+        "{report}"
+    );
+}

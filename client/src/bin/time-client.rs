@@ -72,6 +72,9 @@ struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
+    /// Load a time server: many connections, every reply checked; prints
+    /// requests/s, connections/s, latency percentiles and errors by kind.
+    Load(LoadArgs),
     /// Check any time server against the assignment: one PASS/FAIL line per check,
     /// with what was sent, what came back and a hint. Exit code = failed checks.
     Check {
@@ -83,6 +86,99 @@ enum Command {
         #[arg(default_value_t = 45000)]
         port: u16,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct LoadArgs {
+    /// Server name or address.
+    #[arg(default_value = "127.0.0.1")]
+    host: String,
+
+    /// Server port.
+    #[arg(default_value_t = 45000)]
+    port: u16,
+
+    /// Connections open at once.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    connections: usize,
+
+    /// TIME requests per connection; 1 = a new connection per request (connect, TIME, QUIT, close).
+    #[arg(long, default_value_t = 1, value_name = "M")]
+    requests: u64,
+
+    /// Requests in flight per connection.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pipeline: usize,
+
+    /// Run this many seconds (default 5 unless --total is given).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    duration: Option<Duration>,
+
+    /// Stop after this many requests in all.
+    #[arg(long, value_name = "N")]
+    total: Option<u64>,
+
+    /// Pause between requests on a connection (e.g. 0.1 for one request per 100 ms).
+    #[arg(long, default_value = "0", value_name = "SECS", value_parser = parse_seconds)]
+    interval: Duration,
+
+    /// Give up on a connect or a reply after this many seconds.
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_seconds)]
+    timeout: Duration,
+
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn run_load(runtime: &tokio::runtime::Runtime, args: &LoadArgs) -> ExitCode {
+    let plan = progjar_client::load::LoadPlan {
+        host: args.host.clone(),
+        port: args.port,
+        connections: args.connections,
+        requests: args.requests.max(1),
+        pipeline: args.pipeline.max(1),
+        duration: args.duration.or(if args.total.is_none() {
+            Some(Duration::from_secs(5))
+        } else {
+            None
+        }),
+        total: args.total,
+        interval: args.interval,
+        timeout: args.timeout,
+    };
+    let report = runtime.block_on(progjar_client::load::run(plan));
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(e) => eprintln!("time-client: {e}"),
+        }
+    } else {
+        println!(
+            "{} requests, {} connections in {:.2} s: {:.0} requests/s, {:.0} connections/s",
+            report.requests,
+            report.connections,
+            report.seconds,
+            report.requests_per_second,
+            report.connections_per_second
+        );
+        println!(
+            "latency ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}",
+            report.latency_ms.p50,
+            report.latency_ms.p90,
+            report.latency_ms.p99,
+            report.latency_ms.max
+        );
+        println!("client CPU: {:.0}% of one core", report.client_cpu * 100.0);
+        for (kind, n) in &report.errors {
+            println!("errors: {n} {kind}");
+        }
+    }
+    if report.errors.is_empty() && report.requests > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// Sessions run and sessions failed, by one client.
@@ -105,6 +201,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(Command::Load(load)) = &args.command {
+        return run_load(&runtime, load);
+    }
     if let Some(Command::Check { host, port }) = &args.command {
         let target = progjar_client::time_check::Target {
             host: host.clone(),

@@ -1,0 +1,194 @@
+"""make bench: each time-server mode and the Python reference, on loopback.
+
+Measures, for each server, in one run:
+  - new connections per second (connect, TIME, QUIT, close) with 1, 16, 256 clients;
+  - TIME requests per second on long-lived connections, 1 and 64 in flight;
+  - p99 latency with 1000 connected clients, each one request per 100 ms;
+  - peak RSS while 10,000 idle connections are held open.
+Prints a table with ratios against the Python reference and writes
+bench/results/servers.csv and bench/results/servers.svg. The load generator is
+`time-client load`; its own CPU use is printed so one can see it is not the
+bottleneck. BENCH_SECONDS (default 3) sets each measurement's length.
+"""
+import csv
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(ROOT, "target", "release")
+RESULTS = os.path.join(ROOT, "bench", "results")
+SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
+IDLE = int(os.environ.get("BENCH_IDLE", "10000"))
+
+
+def raise_fd_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(soft, min(hard, 65536))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return want
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, proc):
+    for _ in range(200):
+        if proc.poll() is not None:
+            sys.exit("server exited at start")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("server did not listen on %d" % port)
+
+
+def rss_kb(pid):
+    fields = {}
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return int(fields.get("VmRSS", "0 kB").split()[0]), int(fields.get("VmHWM", "0 kB").split()[0])
+
+
+def load(port, *args):
+    cmd = [os.path.join(RELEASE, "time-client"), "load", "127.0.0.1", str(port), "--json"] + [str(a) for a in args]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, RUST_LOG="error"))
+    try:
+        return json.loads(out.stdout)
+    except ValueError:
+        return {"requests_per_second": 0, "connections_per_second": 0, "latency_ms": {"p99": float("nan")}, "errors": {"no result": 1}, "client_cpu": 0}
+
+
+def hold_idle(port, pid, count):
+    socks = []
+    for _ in range(count):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        except OSError:
+            s.close()
+            break
+        socks.append(s)
+    time.sleep(2.0)
+    rss, hwm = rss_kb(pid)
+    for s in socks:
+        s.close()
+    return len(socks), rss, hwm
+
+
+def measure(name, argv):
+    port = free_port()
+    argv = [a.replace("PORT", str(port)) for a in argv]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, RUST_LOG="warn"))
+    try:
+        wait_listening(port, proc)
+        iterative = "iterative" in argv
+        row = {"server": name}
+        for clients in (1, 16, 256):
+            r = load(port, "--connections", clients, "--requests", 1, "--duration", SECONDS)
+            row["conn/s c=%d" % clients] = r["connections_per_second"]
+            row["client cpu c=%d" % clients] = r["client_cpu"]
+            row["errors c=%d" % clients] = sum(r["errors"].values())
+        long_lived = 1 if iterative else 16
+        for depth in (1, 64):
+            r = load(port, "--connections", long_lived, "--requests", 10**12, "--pipeline", depth, "--duration", SECONDS)
+            row["req/s k=%d" % depth] = r["requests_per_second"]
+            row["client cpu k=%d" % depth] = r["client_cpu"]
+        if iterative:
+            row["p99 ms @1000"] = float("nan")
+        else:
+            r = load(port, "--connections", 1000, "--requests", 10**12, "--interval", 0.1, "--duration", max(SECONDS, 3), "--timeout", 10)
+            row["p99 ms @1000"] = r["latency_ms"]["p99"]
+            row["errors @1000"] = sum(r["errors"].values())
+        held, rss, hwm = hold_idle(port, proc.pid, IDLE)
+        row["idle held"] = held
+        row["RSS MB idle"] = rss / 1024.0
+        row["peak RSS MB"] = hwm / 1024.0
+        return row
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def svg(rows, metrics, path):
+    width, bar, gap = 900, 14, 6
+    height = 40 + len(metrics) * (len(rows) * (bar + 2) + gap + 20)
+    colors = ["#08519c", "#3182bd", "#9ecae1", "#e6550d"]
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="monospace" font-size="11">' % (width, height),
+           '<text x="10" y="20">progjar-lab time-server modes vs the Python reference (longer is better, except p99 and RSS)</text>']
+    y = 40
+    for metric in metrics:
+        values = [r.get(metric) or 0 for r in rows]
+        values = [0 if v != v else v for v in values]
+        top = max(values) or 1
+        out.append('<text x="10" y="%d">%s</text>' % (y + 10, metric))
+        y += 16
+        for i, (row, value) in enumerate(zip(rows, values)):
+            length = 600 * value / top
+            out.append('<text x="10" y="%d">%s</text>' % (y + bar - 3, row["server"]))
+            out.append('<rect x="200" y="%d" width="%.1f" height="%d" fill="%s"/>' % (y, max(length, 1), bar, colors[i % len(colors)]))
+            out.append('<text x="%.1f" y="%d">%.1f</text>' % (205 + length, y + bar - 3, value))
+            y += bar + 2
+        y += gap
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+
+
+def main():
+    limit = raise_fd_limit()
+    servers = [
+        ("async", [os.path.join(RELEASE, "time-server"), "--bind", "127.0.0.1", "--port", "PORT", "--mode", "async"]),
+        ("thread", [os.path.join(RELEASE, "time-server"), "--bind", "127.0.0.1", "--port", "PORT", "--mode", "thread"]),
+        ("iterative", [os.path.join(RELEASE, "time-server"), "--bind", "127.0.0.1", "--port", "PORT", "--mode", "iterative"]),
+        ("python", [sys.executable, os.path.join(ROOT, "bench", "reference_server.py"), "PORT"]),
+    ]
+    rows = []
+    for name, argv in servers:
+        print("bench: measuring %s ..." % name, flush=True)
+        rows.append(measure(name, argv))
+    reference = rows[-1]
+    metrics = ["conn/s c=1", "conn/s c=16", "conn/s c=256", "req/s k=1", "req/s k=64", "p99 ms @1000", "peak RSS MB"]
+    print("\nmachine: %s, %d cores; fd limit %d; %s s per measurement" % (os.uname().machine, os.cpu_count(), limit, SECONDS))
+    print("%-10s" % "server" + "".join("%16s" % m for m in metrics))
+    for row in rows:
+        print("%-10s" % row["server"] + "".join("%16.1f" % row[m] for m in metrics))
+    print("%-10s" % "vs python")
+    for row in rows[:-1]:
+        ratios = []
+        for m in metrics:
+            a, b = row[m], reference[m]
+            ratios.append(float("nan") if not b or a != a or b != b else (a / b if "ms" not in m and "RSS" not in m else b / a if a else float("nan")))
+        print("%-10s" % row["server"] + "".join("%15.1fx" % r for r in ratios))
+    print("\nload generator CPU (share of one core) at c=256 / k=64: " +
+          ", ".join("%s %.0f%% / %.0f%%" % (r["server"], 100 * r["client cpu c=256"], 100 * r["client cpu k=64"]) for r in rows))
+    print("idle connections held: " + ", ".join("%s %d" % (r["server"], r["idle held"]) for r in rows))
+    errors = {r["server"]: {k: v for k, v in r.items() if k.startswith("errors") and v} for r in rows}
+    print("errors: %s" % errors)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "servers.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=sorted({k for r in rows for k in r}, key=lambda k: (k != "server", k)))
+        writer.writeheader()
+        writer.writerows(rows)
+    svg(rows, metrics, os.path.join(RESULTS, "servers.svg"))
+    print("wrote bench/results/servers.csv and bench/results/servers.svg")
+
+
+if __name__ == "__main__":
+    main()

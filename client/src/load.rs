@@ -1,0 +1,333 @@
+//! `time-client load`: a load generator for time servers.
+//!
+//! Each of `--connections` tasks talks to the server on its own connection:
+//! with `--requests 1`, every request is a whole connection (connect, TIME,
+//! QUIT, close); with more, a connection carries that many requests, up to
+//! `--pipeline` of them in flight at once. Every reply is checked: a wrong
+//! reply counts as an error, never as a latency sample. Latencies go into an
+//! HDR histogram (microseconds) per task, merged at the end.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use progjar_protocol::line::{Frame, LineFramer};
+use progjar_protocol::time::{parse_jam, QUIT_REQUEST, TIME_REQUEST};
+use serde::Serialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// What load to make.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// Server name or address.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// Connections (tasks) at once.
+    pub connections: usize,
+    /// TIME requests per connection; 1 = a new connection per request.
+    pub requests: u64,
+    /// Requests in flight per connection.
+    pub pipeline: usize,
+    /// Stop after this long ...
+    pub duration: Option<Duration>,
+    /// ... or after this many requests in all.
+    pub total: Option<u64>,
+    /// Pause between one request (batch) and the next on a connection.
+    pub interval: Duration,
+    /// Give up on a connect or a reply after this long.
+    pub timeout: Duration,
+}
+
+/// What the load measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    /// Correct replies.
+    pub requests: u64,
+    /// Connections completed (QUIT and close).
+    pub connections: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// Correct replies per second.
+    pub requests_per_second: f64,
+    /// Completed connections per second.
+    pub connections_per_second: f64,
+    /// Latency percentiles, milliseconds.
+    pub latency_ms: Latency,
+    /// Errors by kind.
+    pub errors: BTreeMap<String, u64>,
+    /// CPU time this process used, as a share of the wall time (1.0 = one core).
+    pub client_cpu: f64,
+}
+
+/// Latency percentiles, milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Slowest.
+    pub max: f64,
+}
+
+struct Tally {
+    latency: Histogram<u64>,
+    requests: u64,
+    connections: u64,
+    errors: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Tally {
+            // 1 µs to 60 s, 3 significant digits: constant, valid bounds.
+            latency: Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds"),
+            requests: 0,
+            connections: 0,
+            errors: BTreeMap::new(),
+        }
+    }
+
+    fn error(&mut self, kind: &str) {
+        *self.errors.entry(kind.to_string()).or_default() += 1;
+    }
+}
+
+/// Why one exchange failed (the key in `errors`).
+#[derive(Debug)]
+struct Failure(&'static str);
+
+struct Conn {
+    stream: TcpStream,
+    framer: LineFramer,
+    buf: Vec<u8>,
+    unread: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(plan: &LoadPlan) -> Result<Conn, Failure> {
+        let stream = match tokio::time::timeout(
+            plan.timeout,
+            TcpStream::connect((plan.host.as_str(), plan.port)),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                return Err(Failure("connect refused"))
+            }
+            Ok(Err(_)) => return Err(Failure("connect failed")),
+            Err(_) => return Err(Failure("connect timeout")),
+        };
+        let _ = stream.set_nodelay(true);
+        Ok(Conn {
+            stream,
+            framer: LineFramer::new(1024),
+            buf: vec![0; 4096],
+            unread: Vec::new(),
+        })
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.stream
+            .write_all(bytes)
+            .await
+            .map_err(|_| Failure("send failed"))
+    }
+
+    async fn reply(&mut self, timeout: Duration) -> Result<(), Failure> {
+        loop {
+            let mut input = self.unread.as_slice();
+            let framed = self.framer.next_frame(&mut input);
+            let consumed = self.unread.len() - input.len();
+            self.unread.drain(..consumed);
+            match framed {
+                Ok(Some(frame @ Frame::CrLf(_))) => {
+                    return parse_jam(&frame)
+                        .map(|_| ())
+                        .map_err(|_| Failure("wrong reply"));
+                }
+                Ok(Some(Frame::BareLf(_))) => return Err(Failure("wrong reply")),
+                Ok(None) => {}
+                Err(_) => return Err(Failure("wrong reply")),
+            }
+            match tokio::time::timeout(timeout, self.stream.read(&mut self.buf)).await {
+                Ok(Ok(0)) => return Err(Failure("closed early")),
+                Ok(Ok(n)) => self.unread.extend_from_slice(&self.buf[..n]),
+                Ok(Err(_)) => return Err(Failure("connection reset")),
+                Err(_) => return Err(Failure("reply timeout")),
+            }
+        }
+    }
+
+    async fn quit(mut self, timeout: Duration) -> Result<(), Failure> {
+        self.send(QUIT_REQUEST).await?;
+        match tokio::time::timeout(timeout, self.stream.read(&mut self.buf)).await {
+            Ok(Ok(0)) => Ok(()),
+            Ok(Ok(_)) => Err(Failure("data after QUIT")),
+            Ok(Err(_)) => Err(Failure("connection reset")),
+            Err(_) => Err(Failure("no close after QUIT")),
+        }
+    }
+}
+
+/// Shared stop conditions.
+struct Budget {
+    deadline: Option<Instant>,
+    total: Option<u64>,
+    issued: AtomicU64,
+}
+
+impl Budget {
+    /// Whether the time is up or every request has been handed out.
+    fn exhausted(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+            || self
+                .total
+                .is_some_and(|t| self.issued.load(Ordering::Relaxed) >= t)
+    }
+
+    /// Takes up to `want` requests from the budget; 0 means stop.
+    fn take(&self, want: u64) -> u64 {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return 0;
+        }
+        match self.total {
+            None => want,
+            Some(total) => {
+                let before = self.issued.fetch_add(want, Ordering::Relaxed);
+                total.saturating_sub(before).min(want)
+            }
+        }
+    }
+}
+
+async fn worker(plan: Arc<LoadPlan>, budget: Arc<Budget>) -> Tally {
+    let mut tally = Tally::new();
+    let pipeline = plan.pipeline.max(1) as u64;
+    let batch: Vec<u8> = TIME_REQUEST.repeat(plan.pipeline.max(1));
+    'connections: loop {
+        let mut conn = match Conn::open(&plan).await {
+            Ok(conn) => conn,
+            Err(Failure(kind)) => {
+                tally.error(kind);
+                if budget.exhausted() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let started = Instant::now();
+        let mut done_here = 0u64;
+        while done_here < plan.requests {
+            let want = pipeline.min(plan.requests - done_here);
+            let granted = budget.take(want);
+            if granted == 0 {
+                let _ = conn.quit(plan.timeout).await;
+                break 'connections;
+            }
+            let sent_at = Instant::now();
+            if let Err(Failure(kind)) = conn
+                .send(&batch[..TIME_REQUEST.len() * granted as usize])
+                .await
+            {
+                tally.error(kind);
+                continue 'connections;
+            }
+            for _ in 0..granted {
+                match conn.reply(plan.timeout).await {
+                    Ok(()) => {
+                        // A new connection per request: its latency includes the connect.
+                        let from = if plan.requests == 1 { started } else { sent_at };
+                        let micros = u64::try_from(from.elapsed().as_micros())
+                            .unwrap_or(u64::MAX)
+                            .max(1);
+                        let _ = tally.latency.record(micros.min(60_000_000));
+                        tally.requests += 1;
+                    }
+                    Err(Failure(kind)) => {
+                        tally.error(kind);
+                        continue 'connections;
+                    }
+                }
+            }
+            done_here += granted;
+            if !plan.interval.is_zero() {
+                tokio::time::sleep(plan.interval).await;
+            }
+        }
+        match conn.quit(plan.timeout).await {
+            Ok(()) => tally.connections += 1,
+            Err(Failure(kind)) => tally.error(kind),
+        }
+    }
+    tally
+}
+
+fn cpu_seconds() -> f64 {
+    // /proc/self/stat fields 14 and 15: user and system time in clock ticks (100 Hz on Linux).
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let after = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Runs the load and returns what it measured.
+pub async fn run(plan: LoadPlan) -> LoadReport {
+    let budget = Arc::new(Budget {
+        deadline: plan.duration.map(|d| Instant::now() + d),
+        total: plan.total,
+        issued: AtomicU64::new(0),
+    });
+    let plan = Arc::new(plan);
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..plan.connections.max(1) {
+        tasks.spawn(worker(plan.clone(), budget.clone()));
+    }
+    let mut total = Tally::new();
+    while let Some(done) = tasks.join_next().await {
+        let tally = done.unwrap_or_else(|_| {
+            let mut t = Tally::new();
+            t.error("task panicked");
+            t
+        });
+        let _ = total.latency.add(&tally.latency);
+        total.requests += tally.requests;
+        total.connections += tally.connections;
+        for (kind, n) in tally.errors {
+            *total.errors.entry(kind).or_default() += n;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64().max(1e-9);
+    let ms = |q: f64| total.latency.value_at_quantile(q) as f64 / 1000.0;
+    LoadReport {
+        requests: total.requests,
+        connections: total.connections,
+        seconds,
+        requests_per_second: total.requests as f64 / seconds,
+        connections_per_second: total.connections as f64 / seconds,
+        latency_ms: Latency {
+            p50: ms(0.50),
+            p90: ms(0.90),
+            p99: ms(0.99),
+            max: total.latency.max() as f64 / 1000.0,
+        },
+        errors: total.errors,
+        client_cpu: (cpu_seconds() - cpu_before) / seconds,
+    }
+}
