@@ -60,8 +60,15 @@ def rss_kb(pid):
     return int(fields.get("VmRSS", "0 kB").split()[0]), int(fields.get("VmHWM", "0 kB").split()[0])
 
 
+# Two cores: the server gets core 0, the load generator core 1, so that
+# neither steals the other's CPU and the ratios compare servers, not luck.
+PIN = os.path.exists("/usr/bin/taskset") and (os.cpu_count() or 1) >= 2
+SERVER_CPU = ["taskset", "-c", "0"] if PIN else []
+CLIENT_CPU = ["taskset", "-c", "1"] if PIN else []
+
+
 def load(port, *args):
-    cmd = [os.path.join(RELEASE, "time-client"), "load", "127.0.0.1", str(port), "--json"] + [str(a) for a in args]
+    cmd = CLIENT_CPU + [os.path.join(RELEASE, "time-client"), "load", "127.0.0.1", str(port), "--json"] + [str(a) for a in args]
     out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, RUST_LOG="error"))
     try:
         return json.loads(out.stdout)
@@ -92,11 +99,15 @@ def hold_idle(port, pid, count):
 def measure(name, argv):
     port = free_port()
     argv = [a.replace("PORT", str(port)) for a in argv]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, RUST_LOG="warn"))
+    proc = subprocess.Popen(SERVER_CPU + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, RUST_LOG="warn"))
     try:
         wait_listening(port, proc)
         iterative = "iterative" in argv
         row = {"server": name}
+        # Idle connections first, on a fresh server, so the figure is theirs alone.
+        held, rss, hwm = hold_idle(port, proc.pid, IDLE)
+        row["idle held"] = held
+        row["RSS MB idle"] = rss / 1024.0
         for clients in (1, 16, 256):
             r = load(port, "--connections", clients, "--requests", 1, "--duration", SECONDS)
             row["conn/s c=%d" % clients] = r["connections_per_second"]
@@ -113,10 +124,7 @@ def measure(name, argv):
             r = load(port, "--connections", 1000, "--requests", 10**12, "--interval", 0.1, "--duration", max(SECONDS, 3), "--timeout", 10)
             row["p99 ms @1000"] = r["latency_ms"]["p99"]
             row["errors @1000"] = sum(r["errors"].values())
-        held, rss, hwm = hold_idle(port, proc.pid, IDLE)
-        row["idle held"] = held
-        row["RSS MB idle"] = rss / 1024.0
-        row["peak RSS MB"] = hwm / 1024.0
+        row["peak RSS MB"] = rss_kb(proc.pid)[1] / 1024.0
         return row
     finally:
         proc.terminate()
@@ -164,8 +172,9 @@ def main():
         print("bench: measuring %s ..." % name, flush=True)
         rows.append(measure(name, argv))
     reference = rows[-1]
-    metrics = ["conn/s c=1", "conn/s c=16", "conn/s c=256", "req/s k=1", "req/s k=64", "p99 ms @1000", "peak RSS MB"]
-    print("\nmachine: %s, %d cores; fd limit %d; %s s per measurement" % (os.uname().machine, os.cpu_count(), limit, SECONDS))
+    metrics = ["conn/s c=1", "conn/s c=16", "conn/s c=256", "req/s k=1", "req/s k=64", "p99 ms @1000", "RSS MB idle"]
+    print("\nmachine: %s, %d cores (%s); fd limit %d; %s s per measurement; RSS MB idle = with %d idle connections" % (
+        os.uname().machine, os.cpu_count(), "server on core 0, load on core 1" if PIN else "not pinned", limit, SECONDS, IDLE))
     print("%-10s" % "server" + "".join("%16s" % m for m in metrics))
     for row in rows:
         print("%-10s" % row["server"] + "".join("%16.1f" % row[m] for m in metrics))

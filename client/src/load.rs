@@ -208,8 +208,14 @@ impl Budget {
     }
 }
 
-async fn worker(plan: Arc<LoadPlan>, budget: Arc<Budget>) -> Tally {
+async fn worker(plan: Arc<LoadPlan>, budget: Arc<Budget>, index: usize) -> Tally {
     let mut tally = Tally::new();
+    // Paced clients start spread over one interval, as independent clients
+    // would; otherwise they all fire in the same instant, every interval.
+    if !plan.interval.is_zero() {
+        let share = index as f64 / plan.connections.max(1) as f64;
+        tokio::time::sleep(plan.interval.mul_f64(share)).await;
+    }
     let pipeline = plan.pipeline.max(1) as u64;
     let batch: Vec<u8> = TIME_REQUEST.repeat(plan.pipeline.max(1));
     'connections: loop {
@@ -296,8 +302,8 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..plan.connections.max(1) {
-        tasks.spawn(worker(plan.clone(), budget.clone()));
+    for index in 0..plan.connections.max(1) {
+        tasks.spawn(worker(plan.clone(), budget.clone(), index));
     }
     let mut total = Tally::new();
     while let Some(done) = tasks.join_next().await {
