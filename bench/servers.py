@@ -108,6 +108,7 @@ def measure(name, argv):
         held, rss, hwm = hold_idle(port, proc.pid, IDLE)
         row["idle held"] = held
         row["RSS MB idle"] = rss / 1024.0
+        time.sleep(5)  # let the server finish closing them (Python reaps 10,000 threads)
         for clients in (1, 16, 256):
             r = load(port, "--connections", clients, "--requests", 1, "--duration", SECONDS)
             row["conn/s c=%d" % clients] = r["connections_per_second"]

@@ -72,6 +72,9 @@ async fn accept_loop(
                 }
             },
         };
+        // Replies are small and answer a request: send them at once rather
+        // than letting Nagle's algorithm hold them back for an ACK.
+        let _ = stream.set_nodelay(true);
         // Forget connections that have finished, so the set stays small.
         while connections.try_join_next().is_some() {}
         let session = factory();

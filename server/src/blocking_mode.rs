@@ -93,6 +93,8 @@ fn accept_loop(
         if shutdown.is_triggered() {
             return;
         }
+        // Small replies go out at once (no Nagle delay).
+        let _ = stream.set_nodelay(true);
         let ticket = match open.register(&stream) {
             Ok(ticket) => ticket,
             Err(e) => {
