@@ -188,14 +188,14 @@ impl From<&Step> for JsonStep {
 }
 
 #[derive(Serialize)]
-struct JsonSegment {
+struct JsonSegment<'a> {
     time: f64,
     dir: &'static str,
     flags: Shown<crate::segment::Flags>,
     seq: u32,
     ack: u32,
     len: u32,
-    payload: String,
+    payload: Shown<progjar_protocol::escape::Escaped<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     anomaly: Option<&'static str>,
 }
@@ -209,7 +209,7 @@ struct JsonHandshakeSteps {
 }
 
 #[derive(Serialize)]
-struct JsonConversation {
+struct JsonConversation<'a> {
     id: usize,
     client: String,
     server: String,
@@ -225,12 +225,12 @@ struct JsonConversation {
     first_server_byte_delay: Option<f64>,
     retransmissions: u64,
     out_of_order: u64,
-    segments: Vec<JsonSegment>,
+    segments: Vec<JsonSegment<'a>>,
     segments_not_shown: u64,
 }
 
-impl From<&Conversation> for JsonConversation {
-    fn from(c: &Conversation) -> Self {
+impl<'a> From<&'a Conversation> for JsonConversation<'a> {
+    fn from(c: &'a Conversation) -> Self {
         JsonConversation {
             id: c.id,
             client: endpoint(&c.client),
@@ -267,7 +267,7 @@ impl From<&Conversation> for JsonConversation {
                     seq: s.step.seq,
                     ack: s.step.ack,
                     len: s.len,
-                    payload: s.payload_text(),
+                    payload: Shown(progjar_protocol::escape::Escaped(&s.payload)),
                     anomaly: s.anomaly.map(|a| match a {
                         crate::conversation::Anomaly::Retransmission => "retransmission",
                         crate::conversation::Anomaly::OutOfOrder => "out-of-order",

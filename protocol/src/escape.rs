@@ -5,37 +5,42 @@
 //! anything else as `\xNN`. A student can then see at a glance whether a
 //! request really ended in CR LF.
 
-use std::fmt::Write as _;
-
 /// Escapes `bytes` without surrounding quotes: `TIME\r\n`.
 pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() + 8);
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        // Copy the longest run that needs no escaping in one go.
-        let plain = rest
-            .iter()
-            .position(|&b| !is_plain(b))
-            .unwrap_or(rest.len());
-        // Plain bytes are printable ASCII, so this is valid UTF-8.
-        out.push_str(std::str::from_utf8(&rest[..plain]).unwrap_or_default());
-        let Some((&byte, tail)) = rest[plain..].split_first() else {
-            break;
-        };
-        match byte {
-            b'\r' => out.push_str("\\r"),
-            b'\n' => out.push_str("\\n"),
-            b'\t' => out.push_str("\\t"),
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            _ => {
-                // Writing to a String cannot fail.
-                let _ = write!(out, "\\x{byte:02x}");
+    Escaped(bytes).to_string()
+}
+
+/// `bytes`, escaped when displayed: `format!("{}", Escaped(b"TIME\r\n"))` is
+/// `TIME\r\n`. Writing it needs no intermediate `String`.
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<'a>(pub &'a [u8]);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut rest = self.0;
+        while !rest.is_empty() {
+            // Write the longest run that needs no escaping in one go.
+            let plain = rest
+                .iter()
+                .position(|&b| !is_plain(b))
+                .unwrap_or(rest.len());
+            // Plain bytes are printable ASCII, so this is valid UTF-8.
+            f.write_str(std::str::from_utf8(&rest[..plain]).unwrap_or_default())?;
+            let Some((&byte, tail)) = rest[plain..].split_first() else {
+                break;
+            };
+            match byte {
+                b'\r' => f.write_str("\\r")?,
+                b'\n' => f.write_str("\\n")?,
+                b'\t' => f.write_str("\\t")?,
+                b'\\' => f.write_str("\\\\")?,
+                b'"' => f.write_str("\\\"")?,
+                _ => write!(f, "\\x{byte:02x}")?,
             }
+            rest = tail;
         }
-        rest = tail;
+        Ok(())
     }
-    out
 }
 
 /// Printable ASCII that stands for itself.
