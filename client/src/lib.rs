@@ -6,10 +6,12 @@
 //!   while still sending, and check it byte for byte.
 //! - [`socket_info`]: the socket facts the course's `socket_info.py` prints.
 //! - [`connect`]: connecting with a timeout and an error that says what to do.
+//! - [`lines`]: reading a server's replies one whole line at a time.
 
 pub mod connect;
 pub mod echo_check;
 pub mod echo_client;
+pub mod lines;
 pub mod load;
 pub mod socket_info;
 pub mod time_check;

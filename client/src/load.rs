@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use progjar_protocol::line::{Frame, LineFramer};
 use progjar_protocol::time::{parse_jam, QUIT_REQUEST, TIME_REQUEST};
 use serde::Serialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::lines::{LineError, LineReader};
 
 /// What load to make.
 #[derive(Debug, Clone)]
@@ -104,10 +104,7 @@ impl Tally {
 struct Failure(&'static str);
 
 struct Conn {
-    stream: TcpStream,
-    framer: LineFramer,
-    buf: Vec<u8>,
-    unread: Vec<u8>,
+    lines: LineReader,
 }
 
 impl Conn {
@@ -127,54 +124,45 @@ impl Conn {
         };
         let _ = stream.set_nodelay(true);
         Ok(Conn {
-            stream,
-            framer: LineFramer::new(1024),
-            buf: vec![0; 4096],
-            unread: Vec::new(),
+            lines: LineReader::new(stream, 1024),
         })
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        self.stream
-            .write_all(bytes)
+        self.lines
+            .send(bytes)
             .await
             .map_err(|_| Failure("send failed"))
     }
 
+    /// One reply, which must be a correct `JAM hh:mm:ss\r\n`.
     async fn reply(&mut self, timeout: Duration) -> Result<(), Failure> {
-        loop {
-            let mut input = self.unread.as_slice();
-            let framed = self.framer.next_frame(&mut input);
-            let consumed = self.unread.len() - input.len();
-            self.unread.drain(..consumed);
-            match framed {
-                Ok(Some(frame @ Frame::CrLf(_))) => {
-                    return parse_jam(&frame)
-                        .map(|_| ())
-                        .map_err(|_| Failure("wrong reply"));
-                }
-                Ok(Some(Frame::BareLf(_))) => return Err(Failure("wrong reply")),
-                Ok(None) => {}
-                Err(_) => return Err(Failure("wrong reply")),
-            }
-            match tokio::time::timeout(timeout, self.stream.read(&mut self.buf)).await {
-                Ok(Ok(0)) => return Err(Failure("closed early")),
-                Ok(Ok(n)) => self.unread.extend_from_slice(&self.buf[..n]),
-                Ok(Err(_)) => return Err(Failure("connection reset")),
-                Err(_) => return Err(Failure("reply timeout")),
-            }
+        match self.lines.next_line(timeout).await {
+            Ok(frame) => parse_jam(&frame)
+                .map(|_| ())
+                .map_err(|_| Failure("wrong reply")),
+            Err(e) => Err(failure(e, "reply timeout")),
         }
     }
 
     async fn quit(mut self, timeout: Duration) -> Result<(), Failure> {
         self.send(QUIT_REQUEST).await?;
-        match tokio::time::timeout(timeout, self.stream.read(&mut self.buf)).await {
-            Ok(Ok(0)) => Ok(()),
-            Ok(Ok(_)) => Err(Failure("data after QUIT")),
-            Ok(Err(_)) => Err(Failure("connection reset")),
-            Err(_) => Err(Failure("no close after QUIT")),
+        match self.lines.expect_close(timeout).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Failure("data after QUIT")),
+            Err(e) => Err(failure(e, "no close after QUIT")),
         }
     }
+}
+
+/// The error kind for a read that failed; `timed_out` names a timeout.
+fn failure(error: LineError, timed_out: &'static str) -> Failure {
+    Failure(match error {
+        LineError::Closed => "closed early",
+        LineError::Timeout => timed_out,
+        LineError::TooLong => "wrong reply",
+        LineError::Io(_) => "connection reset",
+    })
 }
 
 /// Shared stop conditions.

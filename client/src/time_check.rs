@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveTime, Timelike};
 use progjar_protocol::escape::quoted;
-use progjar_protocol::line::{Frame, LineFramer};
+use progjar_protocol::line::Frame;
 use progjar_protocol::time::{parse_jam, JAM_REPLY_LEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -134,11 +134,9 @@ impl Probe {
     async fn hear(&mut self, wait: Duration) -> Heard {
         let deadline = Instant::now() + wait;
         loop {
-            let mut framer = LineFramer::new(4096);
-            let mut input = self.received.as_slice();
-            if let Ok(Some(_)) = framer.next_frame(&mut input) {
-                let used = self.received.len() - input.len();
-                return Heard::Line(self.received.drain(..used).collect());
+            // A line is everything up to and including the next LF.
+            if let Some(lf) = self.received.iter().position(|&b| b == b'\n') {
+                return Heard::Line(self.received.drain(..=lf).collect());
             }
             let left = deadline.saturating_duration_since(Instant::now());
             let mut buf = [0u8; 4096];

@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use chrono::NaiveTime;
 use progjar_protocol::escape::quoted;
-use progjar_protocol::line::{Frame, LineFramer};
+use progjar_protocol::line::Frame;
 use progjar_protocol::time::{parse_jam, ReplyError, QUIT_REQUEST, TIME_REQUEST};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::info;
 
 use crate::connect::{connect_async, ConnectError};
+use crate::lines::{LineError, LineReader};
 
 /// The longest reply line the client accepts.
 const MAX_REPLY_LINE: usize = 1024;
@@ -114,29 +114,24 @@ pub async fn run_session(plan: &SessionPlan) -> Result<SessionReport, SessionErr
     Ok(SessionReport { times })
 }
 
-/// A connection that reads replies as whole lines.
+/// A session's connection: logs what it sends and receives, and turns
+/// read problems into [`SessionError`]s.
 struct ReplyReader {
-    stream: TcpStream,
-    framer: LineFramer,
-    buf: Vec<u8>,
-    unread: Vec<u8>,
+    lines: LineReader,
     timeout: Duration,
 }
 
 impl ReplyReader {
     fn new(stream: TcpStream, timeout: Duration) -> Self {
         ReplyReader {
-            stream,
-            framer: LineFramer::new(MAX_REPLY_LINE),
-            buf: vec![0; 4096],
-            unread: Vec::new(),
+            lines: LineReader::new(stream, MAX_REPLY_LINE),
             timeout,
         }
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<(), SessionError> {
-        self.stream
-            .write_all(bytes)
+        self.lines
+            .send(bytes)
             .await
             .map_err(|source| SessionError::Io {
                 what: format!("sending {}", quoted(bytes)),
@@ -149,58 +144,39 @@ impl ReplyReader {
     /// Reads until one whole line has arrived; bytes after it are kept.
     async fn read_line(&mut self, request: u32) -> Result<Frame, SessionError> {
         let what = format!("TIME #{request}");
-        loop {
-            let mut input = self.unread.as_slice();
-            let framed = self.framer.next_frame(&mut input);
-            let rest = input.to_vec();
-            self.unread = rest;
-            match framed {
-                Ok(Some(frame)) => {
-                    info!("received {}", quoted(&frame.to_wire()));
-                    return Ok(frame);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    return Err(SessionError::Reply {
-                        request,
-                        source: ReplyError::Malformed(e.to_string()),
-                    })
-                }
+        match self.lines.next_line(self.timeout).await {
+            Ok(frame) => {
+                info!("received {}", quoted(&frame.to_wire()));
+                Ok(frame)
             }
-            let n = self.read_some(&what).await?;
-            if n == 0 {
-                return Err(SessionError::Closed { what });
-            }
-            self.unread.extend_from_slice(&self.buf[..n]);
+            Err(LineError::TooLong) => Err(SessionError::Reply {
+                request,
+                source: ReplyError::Malformed(format!("a line longer than {MAX_REPLY_LINE} bytes")),
+            }),
+            Err(e) => Err(self.read_error(e, what)),
         }
     }
 
     /// After QUIT: the next thing from the server must be its FIN.
     async fn expect_close(&mut self) -> Result<(), SessionError> {
-        let mut extra = std::mem::take(&mut self.unread);
-        extra.splice(0..0, self.framer.pending().iter().copied());
-        if extra.is_empty() {
-            let n = self.read_some("QUIT (waiting for the close)").await?;
-            extra.extend_from_slice(&self.buf[..n]);
-        }
-        if extra.is_empty() {
-            Ok(())
-        } else {
-            Err(SessionError::DataAfterQuit(quoted(&extra)))
+        match self.lines.expect_close(self.timeout).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(extra)) => Err(SessionError::DataAfterQuit(quoted(&extra))),
+            Err(e) => Err(self.read_error(e, "QUIT (waiting for the close)".into())),
         }
     }
 
-    async fn read_some(&mut self, what: &str) -> Result<usize, SessionError> {
-        match tokio::time::timeout(self.timeout, self.stream.read(&mut self.buf)).await {
-            Ok(Ok(n)) => Ok(n),
-            Ok(Err(source)) => Err(SessionError::Io {
+    fn read_error(&self, error: LineError, what: String) -> SessionError {
+        match error {
+            LineError::Closed => SessionError::Closed { what },
+            LineError::Timeout | LineError::TooLong => SessionError::Timeout {
+                what,
+                secs: self.timeout.as_secs_f64(),
+            },
+            LineError::Io(source) => SessionError::Io {
                 what: format!("waiting for the reply to {what}"),
                 source,
-            }),
-            Err(_) => Err(SessionError::Timeout {
-                what: what.into(),
-                secs: self.timeout.as_secs_f64(),
-            }),
+            },
         }
     }
 }

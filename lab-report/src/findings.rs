@@ -209,8 +209,7 @@ pub fn findings(scenario: &str, summary: &Summary, runs: &[Run], lang: Lang) -> 
             }
         }
         "t2-concurrent" => {
-            let owned: Vec<Conversation> = convs.iter().map(|c| (*c).clone()).collect();
-            let most = max_concurrent(&owned);
+            let most = max_concurrent(convs.iter().copied());
             let clients: std::collections::BTreeSet<String> =
                 convs.iter().map(|c| client_name(c)).collect();
             let list = clients.into_iter().collect::<Vec<_>>().join(", ");

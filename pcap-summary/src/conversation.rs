@@ -449,9 +449,9 @@ impl Tracker {
 
 /// The most conversations open at the same moment, each open from its first
 /// packet to its last.
-pub fn max_concurrent(conversations: &[Conversation]) -> usize {
+pub fn max_concurrent<'a>(conversations: impl IntoIterator<Item = &'a Conversation>) -> usize {
     let mut events: Vec<(f64, i32)> = conversations
-        .iter()
+        .into_iter()
         .flat_map(|c| [(c.start, 1), (c.end, -1)])
         .collect();
     // At the same instant, an opening counts before a closing: touching

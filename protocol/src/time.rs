@@ -90,9 +90,8 @@ telnet sends CR LF, and so does nc -C\r\n"
         return Request::Quit;
     }
     let quoted = escape_preview(line, QUOTE_LIMIT);
-    let hint = if text.to_ascii_uppercase().starts_with("TIME")
-        || text.to_ascii_uppercase().starts_with("QUIT")
-    {
+    let upper = text.to_ascii_uppercase();
+    let hint = if upper.starts_with("TIME") || upper.starts_with("QUIT") {
         "commands are upper case: send TIME or QUIT, then CR LF"
     } else {
         "send TIME or QUIT, then CR LF"

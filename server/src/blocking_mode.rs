@@ -20,11 +20,7 @@ use crate::options::Mode;
 use crate::shutdown::Shutdown;
 use crate::transcript::settle;
 use crate::{BoxedSession, ServerOptions, SessionFactory};
-
-/// How long a closing connection waits for the client's FIN.
-const LINGER: Duration = Duration::from_secs(1);
-/// How much a closing connection reads and discards while it waits.
-const LINGER_BYTES: usize = 64 * 1024;
+use crate::{LINGER, LINGER_BYTES};
 
 /// Runs the thread or iterative server until shutdown.
 pub fn run(

@@ -30,6 +30,11 @@ use progjar_protocol::Session;
 pub use options::{Mode, ServerOptions};
 pub use shutdown::Shutdown;
 
+/// How long a closing connection waits for the client's FIN (both modes).
+pub(crate) const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+/// How much a closing connection reads and discards while it waits.
+pub(crate) const LINGER_BYTES: usize = 64 * 1024;
+
 /// A protocol session for one connection.
 pub type BoxedSession = Box<dyn Session + Send>;
 

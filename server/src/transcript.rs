@@ -4,7 +4,7 @@
 //! also as byte values (`[84, 73, 77, 69, 13, 10]`), each reply as it is
 //! sent, and at the end why the connection closed.
 
-use progjar_protocol::escape::{escape_preview, quoted};
+use progjar_protocol::escape::escape_preview;
 use progjar_protocol::{Action, CloseReason};
 use tracing::info;
 
@@ -33,11 +33,7 @@ pub fn settle(
 }
 
 fn log_payload(verb: &str, bytes: &[u8], show_bytes: bool) {
-    let text = if bytes.len() <= LOG_PREVIEW {
-        quoted(bytes)
-    } else {
-        format!("\"{}\"", escape_preview(bytes, LOG_PREVIEW))
-    };
+    let text = format!("\"{}\"", escape_preview(bytes, LOG_PREVIEW));
     if show_bytes && bytes.len() <= LOG_PREVIEW {
         info!("{verb} {text} {bytes:?}");
     } else {

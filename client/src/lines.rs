@@ -1,0 +1,92 @@
+//! Reading a server's replies as whole lines, with a timeout.
+//!
+//! A reply may arrive in pieces, or together with the next one: the reader
+//! keeps what it has received and hands out one complete line at a time,
+//! cut by the protocol library's [`LineFramer`]. Used by `time-client` and
+//! by its load generator.
+
+use std::time::Duration;
+
+use progjar_protocol::line::{Frame, LineFramer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Why no line (or no close) came.
+#[derive(Debug)]
+pub enum LineError {
+    /// The server closed the connection first.
+    Closed,
+    /// Nothing complete arrived within the timeout.
+    Timeout,
+    /// The line exceeded the limit.
+    TooLong,
+    /// A socket error.
+    Io(std::io::Error),
+}
+
+/// A connection whose incoming bytes are read line by line.
+pub struct LineReader {
+    stream: TcpStream,
+    framer: LineFramer,
+    buf: Vec<u8>,
+    unread: Vec<u8>,
+}
+
+impl LineReader {
+    /// Reads lines of up to `max_line` bytes from `stream`.
+    pub fn new(stream: TcpStream, max_line: usize) -> Self {
+        LineReader {
+            stream,
+            framer: LineFramer::new(max_line),
+            buf: vec![0; 4096],
+            unread: Vec::new(),
+        }
+    }
+
+    /// Writes all of `bytes`.
+    pub async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes).await
+    }
+
+    /// The next complete line; bytes after it are kept for the next call.
+    pub async fn next_line(&mut self, timeout: Duration) -> Result<Frame, LineError> {
+        loop {
+            let mut input = self.unread.as_slice();
+            let framed = self.framer.next_frame(&mut input);
+            let used = self.unread.len() - input.len();
+            self.unread.drain(..used);
+            match framed {
+                Ok(Some(frame)) => return Ok(frame),
+                Ok(None) => {}
+                Err(_) => return Err(LineError::TooLong),
+            }
+            match self.read_chunk(timeout).await? {
+                0 => return Err(LineError::Closed),
+                n => self.unread.extend_from_slice(&self.buf[..n]),
+            }
+        }
+    }
+
+    /// After QUIT: `Ok(())` if the server closes without sending anything
+    /// more, else what it sent instead.
+    pub async fn expect_close(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Result<(), Vec<u8>>, LineError> {
+        let mut extra = self.framer.pending().to_vec();
+        extra.append(&mut self.unread);
+        if extra.is_empty() {
+            let n = self.read_chunk(timeout).await?;
+            extra.extend_from_slice(&self.buf[..n]);
+        }
+        Ok(if extra.is_empty() { Ok(()) } else { Err(extra) })
+    }
+
+    async fn read_chunk(&mut self, timeout: Duration) -> Result<usize, LineError> {
+        match tokio::time::timeout(timeout, self.stream.read(&mut self.buf)).await {
+            Ok(Ok(n)) => Ok(n),
+            Ok(Err(e)) => Err(LineError::Io(e)),
+            Err(_) => Err(LineError::Timeout),
+        }
+    }
+}
