@@ -9,7 +9,7 @@
 //! Wireshark does, so the handshake always reads seq=0, ack=1.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use progjar_protocol::escape::escape_bytes;
 
@@ -401,12 +401,52 @@ impl Conversation {
     }
 }
 
+/// The two ends of a connection, the same whichever way a segment goes,
+/// packed into plain integers: looking it up is the tracker's most frequent
+/// job, and hashing three integers is much cheaper than two `SocketAddr`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FlowKey {
+    /// Addresses of the lower and the higher end (IPv4 in the low bits).
+    addresses: [u128; 2],
+    /// Their ports, and whether they are IPv6 (so 10.0.0.1 and ::a00:1 differ).
+    ports_and_family: u64,
+}
+
+impl FlowKey {
+    fn of(segment: &TcpSegment<'_>) -> Self {
+        let end = |addr: SocketAddr| {
+            let bits = match addr.ip() {
+                IpAddr::V4(ip) => u128::from(u32::from(ip)),
+                IpAddr::V6(ip) => u128::from(ip),
+            };
+            (bits, addr.port())
+        };
+        let (a, b) = (end(segment.src), end(segment.dst));
+        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+        FlowKey {
+            addresses: [low.0, high.0],
+            ports_and_family: u64::from(low.1)
+                | u64::from(high.1) << 16
+                | u64::from(segment.src.is_ipv6()) << 32,
+        }
+    }
+}
+
+impl std::hash::Hash for FlowKey {
+    // By hand: the derived one would hash the array as a slice of bytes.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u128(self.addresses[0]);
+        state.write_u128(self.addresses[1]);
+        state.write_u64(self.ports_and_family);
+    }
+}
+
 /// Every conversation of a capture, found as its packets stream past.
 #[derive(Debug, Default)]
 pub struct Tracker {
     // foldhash: several times faster than SipHash on these small keys and
     // still randomly seeded, so a crafted capture cannot pick collisions.
-    current: HashMap<(SocketAddr, SocketAddr), usize, foldhash::fast::RandomState>,
+    current: HashMap<FlowKey, usize, foldhash::fast::RandomState>,
     conversations: Vec<Conversation>,
     limits: Limits,
 }
@@ -422,11 +462,7 @@ impl Tracker {
 
     /// Adds one segment seen `time` seconds after the capture's first packet.
     pub fn observe(&mut self, time: f64, segment: &TcpSegment<'_>) {
-        let key = if segment.src <= segment.dst {
-            (segment.src, segment.dst)
-        } else {
-            (segment.dst, segment.src)
-        };
+        let key = FlowKey::of(segment);
         let existing = self.current.get(&key).copied();
         let index = match existing {
             Some(i) if !(segment.flags.is_syn() && self.conversations[i].has_ended()) => i,

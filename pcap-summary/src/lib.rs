@@ -21,4 +21,4 @@ pub mod segment;
 pub mod text;
 pub mod timeline;
 
-pub use report::{summarize, Options, Summary};
+pub use report::{summarize, summarize_from, summarize_with_read_ahead, Options, Summary};

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pcap_summary::conversation::{Conversation, Limits};
-use pcap_summary::{summarize, text, timeline, Options};
+use pcap_summary::{summarize_with_read_ahead, text, timeline, Options};
 
 /// Summarize the TCP conversations of a capture: the three-way handshake,
 /// the PSH/ACK data segments with their payloads, the FIN teardown, and
@@ -72,10 +72,10 @@ fn main() -> ExitCode {
     };
     let name = args.file.display().to_string();
     let result = if name == "-" {
-        summarize(std::io::stdin().lock(), &options)
+        summarize_with_read_ahead(std::io::stdin(), &options)
     } else {
         match File::open(&args.file) {
-            Ok(file) => summarize(file, &options),
+            Ok(file) => summarize_with_read_ahead(file, &options),
             Err(e) => {
                 eprintln!("pcap-summary: cannot open {name}: {e}");
                 return ExitCode::from(EXIT_BAD_INPUT);
@@ -110,11 +110,10 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = if args.json {
-        let view = summary.json_view(&selected);
         if args.pretty {
-            serde_json::to_writer_pretty(&mut out, &view)
+            serde_json::to_writer_pretty(&mut out, &summary.json_view(&selected))
         } else {
-            serde_json::to_writer(&mut out, &view)
+            summary.write_json(&selected, &mut out)
         }
         .map_err(std::io::Error::other)
         .and_then(|()| writeln!(out))
@@ -125,12 +124,20 @@ fn main() -> ExitCode {
     };
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = written.and_then(|()| out.flush());
-    if let Some(cut) = &summary.cut {
-        eprintln!(
-            "pcap-summary: {name}: capture cut at byte {}: {}",
-            cut.offset, cut.reason
-        );
-        return ExitCode::from(EXIT_CUT);
-    }
-    ExitCode::SUCCESS
+    let code = match &summary.cut {
+        Some(cut) => {
+            eprintln!(
+                "pcap-summary: {name}: capture cut at byte {}: {}",
+                cut.offset, cut.reason
+            );
+            ExitCode::from(EXIT_CUT)
+        }
+        None => ExitCode::SUCCESS,
+    };
+    // The process ends here and the OS takes all its memory back at once:
+    // freeing hundreds of thousands of stored payloads one by one first
+    // would only add time (a tenth of the run on a 1 GB capture).
+    drop(selected);
+    std::mem::forget(summary);
+    code
 }

@@ -9,9 +9,9 @@ use std::io::Read;
 use serde::Serialize;
 
 use crate::conversation::{max_concurrent, Conversation, Dir, Limits, Step, Tracker};
-use crate::input::{read_frames, Cut, InputError};
+use crate::input::{read_frames_from, ChunkSource, Chunks, Cut, Frame, InputError, ReadAhead};
 use crate::link;
-use crate::segment::tcp_segment;
+use crate::segment::{tcp_segment, TcpSegment};
 
 /// What to keep, per conversation.
 #[derive(Debug, Clone, Copy, Default)]
@@ -61,6 +61,25 @@ impl Summary {
     /// The JSON document for `selected` conversations, serialized as it is
     /// written: no tree of the whole document is built in memory.
     pub fn json_view<'a>(&'a self, selected: &'a [&'a Conversation]) -> impl Serialize + 'a {
+        self.json_summary(selected, false)
+    }
+
+    /// Writes the JSON document for `selected` conversations to `out` on one
+    /// line. Conversations are turned into JSON on two threads, in batches,
+    /// and written in order: a large capture's JSON is much of the work.
+    pub fn write_json(
+        &self,
+        selected: &[&Conversation],
+        out: impl std::io::Write,
+    ) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &self.json_summary(selected, true))
+    }
+
+    fn json_summary<'a>(
+        &'a self,
+        selected: &'a [&'a Conversation],
+        on_two_threads: bool,
+    ) -> JsonSummary<'a> {
         JsonSummary {
             packets: self.packets,
             tcp_packets: self.tcp_packets,
@@ -68,40 +87,77 @@ impl Summary {
             duration: self.duration,
             max_concurrent: self.max_concurrent,
             errors: self.errors(),
-            conversations: ConversationList(selected),
+            conversations: ConversationList {
+                list: selected,
+                on_two_threads,
+            },
         }
     }
 }
 
-/// Reads a capture from `reader` and follows every TCP conversation in it.
+/// Reads a capture from `reader` and follows every TCP conversation in it,
+/// all on the calling thread.
 pub fn summarize<R: Read>(reader: R, options: &Options) -> Result<Summary, InputError> {
+    summarize_from(Chunks::new(reader), options)
+}
+
+/// The same, reading the input on a helper thread while this one parses:
+/// the way to read a file or a pipe when there is a second core.
+pub fn summarize_with_read_ahead<R: Read + Send + 'static>(
+    reader: R,
+    options: &Options,
+) -> Result<Summary, InputError> {
+    summarize_from(ReadAhead::spawn(reader)?, options)
+}
+
+/// The same, from any source of chunks.
+pub fn summarize_from(source: impl ChunkSource, options: &Options) -> Result<Summary, InputError> {
+    let mut front = FrontEnd::default();
     let mut tracker = Tracker::new(options.limits);
-    let (mut packets, mut tcp_packets) = (0u64, 0u64);
-    let mut first: Option<std::time::Duration> = None;
-    let mut last = 0.0f64;
-    let cut = read_frames(reader, |frame| {
-        packets += 1;
-        let t0 = *first.get_or_insert(frame.timestamp);
-        // Captures can step back in time (several interfaces): never negative.
-        let time = frame.timestamp.saturating_sub(t0).as_secs_f64();
-        last = last.max(time);
-        let Ok(ip) = link::ip_packet(frame.linktype, frame.data) else {
-            return;
-        };
-        if let Some(segment) = tcp_segment(ip) {
-            tcp_packets += 1;
+    let cut = read_frames_from(source, |frame| {
+        if let Some((time, segment)) = front.segment(&frame) {
             tracker.observe(time, &segment);
         }
     })?;
-    let conversations = tracker.into_conversations();
-    Ok(Summary {
-        packets,
-        tcp_packets,
-        duration: last,
-        max_concurrent: max_concurrent(&conversations),
-        conversations,
-        cut,
-    })
+    Ok(front.finish(tracker, cut))
+}
+
+/// From frames to TCP segments with their times, counting frames as they pass.
+#[derive(Debug, Default)]
+struct FrontEnd {
+    packets: u64,
+    tcp_packets: u64,
+    first: Option<std::time::Duration>,
+    last: f64,
+}
+
+impl FrontEnd {
+    /// Counts `frame` and finds its TCP segment, if it has one, with its
+    /// time in seconds from the capture's first frame.
+    fn segment<'a>(&mut self, frame: &Frame<'a>) -> Option<(f64, TcpSegment<'a>)> {
+        self.packets += 1;
+        let t0 = *self.first.get_or_insert(frame.timestamp);
+        // Captures can step back in time (several interfaces): never negative.
+        let time = frame.timestamp.saturating_sub(t0).as_secs_f64();
+        self.last = self.last.max(time);
+        let ip = link::ip_packet(frame.linktype, frame.data).ok()?;
+        let segment = tcp_segment(ip)?;
+        self.tcp_packets += 1;
+        Some((time, segment))
+    }
+
+    /// The summary, once every frame has been seen.
+    fn finish(self, tracker: Tracker, cut: Option<Cut>) -> Summary {
+        let conversations = tracker.into_conversations();
+        Summary {
+            packets: self.packets,
+            tcp_packets: self.tcp_packets,
+            duration: self.last,
+            max_concurrent: max_concurrent(&conversations),
+            conversations,
+            cut,
+        }
+    }
 }
 
 /// `ip:port`, with IPv6 in brackets (Rust's SocketAddr display does that).
@@ -120,17 +176,65 @@ struct JsonSummary<'a> {
     conversations: ConversationList<'a>,
 }
 
-/// Conversations turned into JSON one at a time, as they are written.
-struct ConversationList<'a>(&'a [&'a Conversation]);
+/// Conversations turned into JSON as they are written: one at a time, or
+/// (`on_two_threads`, for serde_json only) in batches, every other batch
+/// prepared by a helper thread as ready-made JSON text.
+struct ConversationList<'a> {
+    list: &'a [&'a Conversation],
+    on_two_threads: bool,
+}
+
+/// Conversations per batch: enough to make passing a batch cheap, few
+/// enough that the batches waiting to be written take little memory.
+const JSON_BATCH: usize = 64;
+
+type RawBatch = serde_json::Result<Vec<Box<serde_json::value::RawValue>>>;
+
+/// A batch of conversations, each as its JSON text.
+fn raw_batch(batch: &[&Conversation]) -> RawBatch {
+    batch
+        .iter()
+        .map(|c| serde_json::value::to_raw_value(&JsonConversation::from(*c)))
+        .collect()
+}
 
 impl Serialize for ConversationList<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for conversation in self.0 {
-            seq.serialize_element(&JsonConversation::from(*conversation))?;
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(self.list.len()))?;
+        if !self.on_two_threads || self.list.len() <= JSON_BATCH {
+            for conversation in self.list {
+                seq.serialize_element(&JsonConversation::from(*conversation))?;
+            }
+            return seq.end();
         }
-        seq.end()
+        std::thread::scope(|scope| {
+            // One batch ready and waiting at most: memory stays bounded.
+            let (ready, from_helper) = std::sync::mpsc::sync_channel::<RawBatch>(1);
+            let list = self.list;
+            scope.spawn(move || {
+                for batch in list.chunks(JSON_BATCH).skip(1).step_by(2) {
+                    // The writer gave up (a closed pipe): stop too.
+                    if ready.send(raw_batch(batch)).is_err() {
+                        return;
+                    }
+                }
+            });
+            for (i, batch) in self.list.chunks(JSON_BATCH).enumerate() {
+                let raws = if i % 2 == 0 {
+                    raw_batch(batch)
+                } else {
+                    from_helper
+                        .recv()
+                        .map_err(|_| S::Error::custom("the JSON helper thread stopped"))?
+                }
+                .map_err(S::Error::custom)?;
+                for raw in &raws {
+                    seq.serialize_element(raw)?;
+                }
+            }
+            seq.end()
+        })
     }
 }
 

@@ -72,7 +72,7 @@ impl fmt::Display for Flags {
 }
 
 /// One TCP segment of a captured packet.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct TcpSegment<'a> {
     /// Sender address and port.
     pub src: SocketAddr,

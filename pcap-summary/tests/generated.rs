@@ -11,7 +11,8 @@ use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::DataLink;
-use pcap_summary::{summarize, Options, Summary};
+use pcap_summary::input::{Chunks, ReadAhead};
+use pcap_summary::{summarize, summarize_from, Options, Summary};
 
 const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;
@@ -179,8 +180,8 @@ fn linux_cooked_sll_and_sll2_captures_are_read() {
     }
 }
 
-#[test]
-fn pcapng_with_two_interfaces_of_different_link_types_is_read() {
+/// A pcapng file with an Ethernet and a raw-IP interface, a TIME session on each.
+fn two_interface_pcapng() -> Vec<u8> {
     let mut writer = PcapNgWriter::new(Vec::new()).expect("section");
     writer
         .write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::ETHERNET, 65535))
@@ -204,7 +205,12 @@ fn pcapng_with_two_interfaces_of_different_link_types_is_read() {
             })
             .expect("packet");
     }
-    let summary = summary_of(&writer.into_inner());
+    writer.into_inner()
+}
+
+#[test]
+fn pcapng_with_two_interfaces_of_different_link_types_is_read() {
+    let summary = summary_of(&two_interface_pcapng());
     assert_eq!(summary.conversations.len(), 2);
     assert_eq!(
         summary.max_concurrent, 2,
@@ -290,4 +296,166 @@ fn thousands_of_damaged_inputs_never_panic() {
         }
     }
     assert!(runs >= 3000, "{runs}");
+}
+
+/// Many TIME sessions over Ethernet, some overlapping, in one pcap file.
+fn many_sessions(count: u16) -> Vec<u8> {
+    let mut frames: Vec<(f64, Vec<u8>)> = (0..count)
+        .flat_map(|i| {
+            let client = format!("10.0.{}.{}:{}", i / 200, 2 + i % 200, 40000 + i);
+            time_session(&client, "10.0.0.1:45000", f64::from(i) * 0.004)
+        })
+        .map(|(t, p)| (t, ethernet(&p)))
+        .collect();
+    frames.sort_by(|a, b| a.0.total_cmp(&b.0));
+    pcap_file(DataLink::ETHERNET, &frames)
+}
+
+fn shared_captures() -> Vec<(String, Vec<u8>)> {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/pcaps");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&shared)
+        .expect("shared captures")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read(&p).expect("readable"),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The whole outcome of reading a capture, as text: its JSON, or the error.
+fn outcome(result: Result<Summary, pcap_summary::input::InputError>) -> String {
+    match result {
+        Ok(summary) => summary.to_json().to_string(),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+/// Says where two outcomes part, without printing megabytes.
+fn assert_same(got: &str, want: &str, what: &str) {
+    if got != want {
+        let at = got
+            .bytes()
+            .zip(want.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let around = |s: &str| {
+            s.get(at.saturating_sub(60)..(at + 60).min(s.len()))
+                .unwrap_or("")
+                .to_string()
+        };
+        panic!(
+            "{what}: differs at byte {at}:\n got  ...{}\n want ...{}",
+            around(got),
+            around(want)
+        );
+    }
+}
+
+#[test]
+fn records_split_across_chunks_of_any_size_read_the_same() {
+    let mut inputs = shared_captures();
+    inputs.push(("two-interface pcapng".into(), two_interface_pcapng()));
+    inputs.push(("many sessions".into(), many_sessions(50)));
+    for (name, bytes) in &inputs {
+        let whole = outcome(summarize(bytes.as_slice(), &Options::default()));
+        // Sizes that put chunk ends inside record headers, inside packet
+        // data and inside the file header.
+        for size in [1, 3, 7, 16, 25, 100, 1500, 4096] {
+            let split = outcome(summarize_from(
+                Chunks::with_chunk_size(bytes.as_slice(), size),
+                &Options::default(),
+            ));
+            assert_same(&split, &whole, &format!("{name} in chunks of {size}"));
+        }
+    }
+}
+
+#[test]
+fn reading_ahead_on_a_helper_thread_gives_the_same_summary() {
+    for (name, bytes) in shared_captures() {
+        let whole = outcome(summarize(bytes.as_slice(), &Options::default()));
+        for size in [5, 1 << 20] {
+            let ahead = ReadAhead::spawn_with_chunk_size(std::io::Cursor::new(bytes.clone()), size)
+                .expect("thread starts");
+            let read_ahead = outcome(summarize_from(ahead, &Options::default()));
+            assert_same(
+                &read_ahead,
+                &whole,
+                &format!("{name} read ahead in chunks of {size}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn a_cut_inside_a_record_split_across_chunks_reports_the_records_offset() {
+    let bytes = many_sessions(3);
+    let whole = summary_of(&bytes);
+    // Cut in the middle of the last record: 24-byte header, then records.
+    let cut_bytes = &bytes[..bytes.len() - 10];
+    for size in [7, 64, 1 << 20] {
+        let summary = summarize_from(
+            Chunks::with_chunk_size(cut_bytes, size),
+            &Options::default(),
+        )
+        .expect("readable up to the cut");
+        let cut = summary.cut.as_ref().expect("the cut is reported");
+        assert!(cut.reason.contains("cut short"), "{}", cut.reason);
+        assert_eq!(summary.packets, whole.packets - 1, "chunks of {size}");
+        let last_len = 16 + 14 + 40; // record header, Ethernet, IPv4 + TCP, no payload
+        assert_eq!(
+            cut.offset,
+            (bytes.len() - last_len) as u64,
+            "chunks of {size}"
+        );
+    }
+}
+
+#[test]
+fn a_record_claiming_gigabytes_is_a_cut_not_a_huge_buffer() {
+    let mut bytes = many_sessions(1);
+    let first_record = 24;
+    // incl_len of the first packet record (little-endian file).
+    bytes[first_record + 8..first_record + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+    bytes.resize(bytes.len() + (3 << 20), 0);
+    let summary = summary_of(&bytes);
+    let cut = summary.cut.as_ref().expect("reported as a cut");
+    assert_eq!(cut.offset, first_record as u64);
+    assert!(cut.reason.contains("claims more than"), "{}", cut.reason);
+    assert_eq!(summary.packets, 0);
+}
+
+#[test]
+fn json_written_on_two_threads_is_the_same_document() {
+    // More conversations than one batch, and not a multiple of it.
+    let summary = summary_of(&many_sessions(300));
+    assert_eq!(summary.conversations.len(), 300);
+    let all: Vec<_> = summary.conversations.iter().collect();
+    let mut written = Vec::new();
+    summary.write_json(&all, &mut written).expect("written");
+    let one_thread = serde_json::to_vec(&summary.json_view(&all)).expect("written");
+    assert_same(
+        &String::from_utf8_lossy(&written),
+        &String::from_utf8_lossy(&one_thread),
+        "JSON from two threads",
+    );
+    let parsed: serde_json::Value = serde_json::from_slice(&written).expect("valid JSON");
+    let ids: Vec<u64> = parsed["conversations"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| c["id"].as_u64().expect("an id"))
+        .collect();
+    assert_eq!(
+        ids,
+        (0..300).collect::<Vec<_>>(),
+        "in order of first packet"
+    );
 }
