@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 file=${BENCH_FILE:-/tmp/progjar-bench.pcap}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()

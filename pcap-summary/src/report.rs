@@ -261,12 +261,33 @@ struct FlagCounts {
     rst: u64,
 }
 
-/// Serializes with `Display`, without an intermediate `String`.
-struct Shown<T>(T);
+/// A payload as escaped text (`TIME\r\n`). Most payloads in a lab capture
+/// are plain text already: those go to the JSON writer as they are, without
+/// the escaping machinery.
+struct Payload<'a>(&'a [u8]);
 
-impl<T: std::fmt::Display> Serialize for Shown<T> {
+impl Serialize for Payload<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+        match std::str::from_utf8(self.0) {
+            Ok(text)
+                if self
+                    .0
+                    .iter()
+                    .all(|&b| progjar_protocol::escape::is_plain(b)) =>
+            {
+                serializer.serialize_str(text)
+            }
+            _ => serializer.collect_str(&progjar_protocol::escape::Escaped(self.0)),
+        }
+    }
+}
+
+/// Flags by name (`PSH,ACK`), from a table made once.
+struct FlagNames(crate::segment::Flags);
+
+impl Serialize for FlagNames {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.name())
     }
 }
 
@@ -274,7 +295,7 @@ impl<T: std::fmt::Display> Serialize for Shown<T> {
 struct JsonStep {
     time: f64,
     dir: &'static str,
-    flags: Shown<crate::segment::Flags>,
+    flags: FlagNames,
     seq: u32,
     ack: u32,
 }
@@ -284,7 +305,7 @@ impl From<&Step> for JsonStep {
         JsonStep {
             time: step.time,
             dir: step.dir.short(),
-            flags: Shown(step.flags),
+            flags: FlagNames(step.flags),
             seq: step.seq,
             ack: step.ack,
         }
@@ -295,11 +316,11 @@ impl From<&Step> for JsonStep {
 struct JsonSegment<'a> {
     time: f64,
     dir: &'static str,
-    flags: Shown<crate::segment::Flags>,
+    flags: FlagNames,
     seq: u32,
     ack: u32,
     len: u32,
-    payload: Shown<progjar_protocol::escape::Escaped<'a>>,
+    payload: Payload<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     anomaly: Option<&'static str>,
 }
@@ -367,11 +388,11 @@ impl<'a> From<&'a Conversation> for JsonConversation<'a> {
                 .map(|s| JsonSegment {
                     time: s.step.time,
                     dir: s.step.dir.short(),
-                    flags: Shown(s.step.flags),
+                    flags: FlagNames(s.step.flags),
                     seq: s.step.seq,
                     ack: s.step.ack,
                     len: s.len,
-                    payload: Shown(progjar_protocol::escape::Escaped(&s.payload)),
+                    payload: Payload(&s.payload),
                     anomaly: s.anomaly.map(|a| match a {
                         crate::conversation::Anomaly::Retransmission => "retransmission",
                         crate::conversation::Anomaly::OutOfOrder => "out-of-order",

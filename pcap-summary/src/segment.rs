@@ -43,9 +43,21 @@ impl Flags {
     }
 }
 
-impl fmt::Display for Flags {
+/// The name of every combination of the six flags, spelled once.
+static FLAG_NAMES: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| (0..64).map(|bits| Flags(bits).spell()).collect());
+
+impl Flags {
     /// Wireshark's order and names: `SYN`, `SYN,ACK`, `PSH,ACK`, `FIN,ACK`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    pub fn name(self) -> &'static str {
+        // The table has every combination of the six bits kept.
+        FLAG_NAMES
+            .get(usize::from(self.0 & 0x3f))
+            .map_or("none", String::as_str)
+    }
+
+    fn spell(self) -> String {
+        let mut text = String::new();
         let names = [
             (Self::FIN, "FIN"),
             (Self::SYN, "SYN"),
@@ -54,20 +66,24 @@ impl fmt::Display for Flags {
             (Self::ACK, "ACK"),
             (Self::URG, "URG"),
         ];
-        let mut first = true;
         for (bit, name) in names {
             if self.has(bit) {
-                if !first {
-                    f.write_str(",")?;
+                if !text.is_empty() {
+                    text.push(',');
                 }
-                f.write_str(name)?;
-                first = false;
+                text.push_str(name);
             }
         }
-        if first {
-            f.write_str("none")?;
+        if text.is_empty() {
+            text.push_str("none");
         }
-        Ok(())
+        text
+    }
+}
+
+impl fmt::Display for Flags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -43,8 +43,8 @@ impl std::fmt::Display for Escaped<'_> {
     }
 }
 
-/// Printable ASCII that stands for itself.
-fn is_plain(byte: u8) -> bool {
+/// Printable ASCII that stands for itself (everything else is escaped).
+pub fn is_plain(byte: u8) -> bool {
     (0x20..=0x7e).contains(&byte) && byte != b'\\' && byte != b'"'
 }
 
