@@ -29,7 +29,9 @@ pub struct LineReader {
     stream: TcpStream,
     framer: LineFramer,
     buf: Vec<u8>,
+    /// Received bytes not yet handed to the framer start at `unread_from`.
     unread: Vec<u8>,
+    unread_from: usize,
 }
 
 impl LineReader {
@@ -40,7 +42,14 @@ impl LineReader {
             framer: LineFramer::new(max_line),
             buf: vec![0; 4096],
             unread: Vec::new(),
+            unread_from: 0,
         }
+    }
+
+    /// Whether a whole line has arrived and waits to be taken: the next
+    /// [`Self::next_line`] will not wait for the network.
+    pub fn has_line(&self) -> bool {
+        self.unread[self.unread_from..].contains(&b'\n')
     }
 
     /// Writes all of `bytes`.
@@ -51,10 +60,16 @@ impl LineReader {
     /// The next complete line; bytes after it are kept for the next call.
     pub async fn next_line(&mut self, timeout: Duration) -> Result<Frame, LineError> {
         loop {
-            let mut input = self.unread.as_slice();
+            let mut input = &self.unread[self.unread_from..];
+            let before = input.len();
             let framed = self.framer.next_frame(&mut input);
-            let used = self.unread.len() - input.len();
-            self.unread.drain(..used);
+            // Move past what was taken (no copying: many replies can share
+            // one read, and shifting the rest down for each would be slow).
+            self.unread_from += before - input.len();
+            if self.unread_from == self.unread.len() {
+                self.unread.clear();
+                self.unread_from = 0;
+            }
             match framed {
                 Ok(Some(frame)) => return Ok(frame),
                 Ok(None) => {}
@@ -74,7 +89,9 @@ impl LineReader {
         timeout: Duration,
     ) -> Result<Result<(), Vec<u8>>, LineError> {
         let mut extra = self.framer.pending().to_vec();
-        extra.append(&mut self.unread);
+        extra.extend_from_slice(&self.unread[self.unread_from..]);
+        self.unread.clear();
+        self.unread_from = 0;
         if extra.is_empty() {
             let n = self.read_chunk(timeout).await?;
             extra.extend_from_slice(&self.buf[..n]);

@@ -8,6 +8,7 @@
 //! HDR histogram (microseconds) per task, merged at the end.
 
 use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -219,43 +220,63 @@ async fn worker(plan: Arc<LoadPlan>, budget: Arc<Budget>, index: usize) -> Tally
             }
         };
         let started = Instant::now();
-        let mut done_here = 0u64;
-        while done_here < plan.requests {
-            let want = pipeline.min(plan.requests - done_here);
-            let granted = budget.take(want);
-            if granted == 0 {
-                let _ = conn.quit(plan.timeout).await;
-                break 'connections;
-            }
-            let sent_at = Instant::now();
-            if let Err(Failure(kind)) = conn
-                .send(&batch[..TIME_REQUEST.len() * granted as usize])
-                .await
-            {
-                tally.error(kind);
-                continue 'connections;
-            }
-            for _ in 0..granted {
-                match conn.reply(plan.timeout).await {
-                    Ok(()) => {
-                        // A new connection per request: its latency includes the connect.
-                        let from = if plan.requests == 1 { started } else { sent_at };
-                        let micros = u64::try_from(from.elapsed().as_micros())
-                            .unwrap_or(u64::MAX)
-                            .max(1);
-                        let _ = tally.latency.record(micros.min(60_000_000));
-                        tally.requests += 1;
-                    }
-                    Err(Failure(kind)) => {
+        // Requests sent and not yet answered, oldest first: (sent at, count).
+        let mut in_flight: VecDeque<(Instant, u64)> = VecDeque::new();
+        let mut waiting = 0u64;
+        let mut sent_here = 0u64;
+        loop {
+            // Keep up to `pipeline` requests in flight: once half of them
+            // are answered (and the next reply is not already here), send
+            // that many more in one write. The server always has work, and
+            // it gets requests in batches, as a pipelining client sends them.
+            let room = (pipeline - waiting).min(plan.requests - sent_here);
+            if room > 0 && (waiting == 0 || (waiting <= pipeline / 2 && !conn.lines.has_line())) {
+                let granted = budget.take(room);
+                if granted > 0 {
+                    let sent_at = Instant::now();
+                    if let Err(Failure(kind)) = conn
+                        .send(&batch[..TIME_REQUEST.len() * granted as usize])
+                        .await
+                    {
                         tally.error(kind);
                         continue 'connections;
                     }
+                    in_flight.push_back((sent_at, granted));
+                    waiting += granted;
+                    sent_here += granted;
                 }
             }
-            done_here += granted;
-            if !plan.interval.is_zero() {
+            let Some(oldest) = in_flight.front_mut() else {
+                // Nothing in flight and nothing more to send.
+                break;
+            };
+            if let Err(Failure(kind)) = conn.reply(plan.timeout).await {
+                tally.error(kind);
+                continue 'connections;
+            }
+            // A new connection per request: its latency includes the connect.
+            let from = if plan.requests == 1 {
+                started
+            } else {
+                oldest.0
+            };
+            oldest.1 -= 1;
+            if oldest.1 == 0 {
+                in_flight.pop_front();
+            }
+            waiting -= 1;
+            let micros = u64::try_from(from.elapsed().as_micros())
+                .unwrap_or(u64::MAX)
+                .max(1);
+            let _ = tally.latency.record(micros.min(60_000_000));
+            tally.requests += 1;
+            if waiting == 0 && !plan.interval.is_zero() && sent_here < plan.requests {
                 tokio::time::sleep(plan.interval).await;
             }
+        }
+        if budget.exhausted() && sent_here < plan.requests {
+            let _ = conn.quit(plan.timeout).await;
+            break 'connections;
         }
         match conn.quit(plan.timeout).await {
             Ok(()) => tally.connections += 1,

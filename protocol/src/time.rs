@@ -42,14 +42,16 @@ impl<F: Fn() -> NaiveTime> Clock for F {
 
 /// `JAM hh:mm:ss\r\n` for `time`.
 pub fn jam_reply(time: NaiveTime) -> Vec<u8> {
-    // `second()` is at most 59 even during a leap second, so this is always 14 bytes.
-    format!(
-        "JAM {:02}:{:02}:{:02}\r\n",
-        time.hour(),
-        time.minute(),
-        time.second()
-    )
-    .into_bytes()
+    // Two digits each: hour < 24, and `second()` is at most 59 even during
+    // a leap second, so the reply is always 14 bytes. Filled in place: a
+    // busy server sends this for every request.
+    let mut reply = *b"JAM hh:mm:ss\r\n";
+    for (at, value) in [(4, time.hour()), (7, time.minute()), (10, time.second())] {
+        let value = value % 100;
+        reply[at] = b'0' + (value / 10) as u8;
+        reply[at + 1] = b'0' + (value % 10) as u8;
+    }
+    reply.to_vec()
 }
 
 /// What one complete line asks for.
@@ -252,6 +254,15 @@ mod tests {
         }
         let afternoon = jam_reply(NaiveTime::from_hms_opt(21, 7, 0).expect("valid"));
         assert_eq!(afternoon, b"JAM 21:07:00\r\n");
+    }
+
+    #[test]
+    fn jam_reply_matches_chronos_formatting_for_every_second_of_the_day() {
+        for second in 0..86_400 {
+            let time = NaiveTime::from_num_seconds_from_midnight_opt(second, 0).expect("valid");
+            let expected = format!("JAM {}\r\n", time.format("%H:%M:%S"));
+            assert_eq!(jam_reply(time), expected.as_bytes(), "{time}");
+        }
     }
 
     #[test]

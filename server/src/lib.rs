@@ -12,10 +12,12 @@
 //!
 //! The rest: [`listener`] binds the port, [`shutdown`] and [`signals`] stop
 //! the server gracefully, [`transcript`] logs what each connection did,
+//! [`clock`] is the local time time-server reports,
 //! [`options`] holds the command-line options both servers share.
 
 pub mod async_mode;
 pub mod blocking_mode;
+pub mod clock;
 pub mod launch;
 pub mod listener;
 pub mod options;

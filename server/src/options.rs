@@ -48,6 +48,11 @@ pub struct CommonArgs {
     /// Length of the kernel's queue of connections not yet accepted.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub backlog: i32,
+
+    /// Worker threads in async mode; 1 is a single event loop. Default: one
+    /// per core the server may run on (taskset -c 0 gives one).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// Everything a running server needs to know besides its protocol.
@@ -63,9 +68,21 @@ pub struct ServerOptions {
     pub grace: Duration,
     /// Log byte values as well as escaped text.
     pub show_bytes: bool,
+    /// Worker threads in async mode (None: one per usable core).
+    pub threads: Option<usize>,
 }
 
 impl ServerOptions {
+    /// Worker threads for async mode: as asked, else one per core this
+    /// process may run on. available_parallelism honours taskset, where
+    /// tokio's own default counts every core of the machine: two workers
+    /// sharing one pinned core hand every wakeup through the OS scheduler.
+    pub fn worker_threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+
     /// Options from the command line.
     pub fn from_args(mode: Mode, args: &CommonArgs) -> Self {
         ServerOptions {
@@ -74,6 +91,7 @@ impl ServerOptions {
             idle_timeout: args.idle_timeout,
             grace: args.grace,
             show_bytes: args.show_bytes,
+            threads: args.threads,
         }
     }
 
@@ -85,6 +103,7 @@ impl ServerOptions {
             idle_timeout: Duration::from_secs(300),
             grace: Duration::from_secs(2),
             show_bytes: false,
+            threads: None,
         }
     }
 }

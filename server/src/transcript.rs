@@ -19,11 +19,17 @@ pub fn settle(
     show_bytes: bool,
 ) -> Option<CloseReason> {
     let mut close = None;
+    // Escaping a payload for the log costs more than answering it: only do
+    // it when the log line will be written (RUST_LOG=warn turns it off).
+    let logging = tracing::enabled!(tracing::Level::INFO);
     for action in actions.drain(..) {
         match action {
-            Action::Received(bytes) => log_payload("received", &bytes, show_bytes),
+            Action::Received(bytes) if logging => log_payload("received", &bytes, show_bytes),
+            Action::Received(_) => {}
             Action::Send(bytes) => {
-                log_payload("sent", &bytes, false);
+                if logging {
+                    log_payload("sent", &bytes, false);
+                }
                 outgoing.extend_from_slice(&bytes);
             }
             Action::Close(reason) => close = Some(reason),

@@ -129,6 +129,30 @@ struct LoadArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+
+    /// Threads of the load generator; 1 runs every connection on one thread
+    /// with no hand-offs between threads. Default: one per core it may use.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+/// The runtime for `load`: one thread per usable core unless told otherwise.
+fn load_runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    // available_parallelism counts only the cores this process may run on
+    // (taskset), so a load generator pinned to one core gets one thread.
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    }
 }
 
 fn run_load(runtime: &tokio::runtime::Runtime, args: &LoadArgs) -> ExitCode {
@@ -191,6 +215,15 @@ struct Tally {
 fn main() -> ExitCode {
     let args = Args::parse();
     logging::init();
+    if let Some(Command::Load(load)) = &args.command {
+        return match load_runtime(load.threads) {
+            Ok(runtime) => run_load(&runtime, load),
+            Err(e) => {
+                eprintln!("time-client: cannot start the tokio runtime: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -201,9 +234,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(Command::Load(load)) = &args.command {
-        return run_load(&runtime, load);
-    }
     if let Some(Command::Check { host, port }) = &args.command {
         let target = progjar_client::time_check::Target {
             host: host.clone(),

@@ -8,6 +8,7 @@ use clap::Parser;
 use progjar_common::{logging, timezone};
 use progjar_protocol::line::DEFAULT_MAX_LINE;
 use progjar_protocol::time::TimeSession;
+use progjar_server::clock::LocalClock;
 use progjar_server::options::CommonArgs;
 use progjar_server::{launch, Mode, SessionFactory};
 use tracing::{info, warn};
@@ -53,7 +54,7 @@ fn main() -> ExitCode {
     }
     let max_line = args.max_line;
     let factory: SessionFactory =
-        Arc::new(move || Box::new(TimeSession::new(max_line, || chrono::Local::now().time())));
+        Arc::new(move || Box::new(TimeSession::new(max_line, LocalClock::default())));
     launch::run(
         "time-server",
         SocketAddr::new(args.bind, args.port),
