@@ -67,6 +67,21 @@ SERVER_CPU = ["taskset", "-c", "0"] if PIN else []
 CLIENT_CPU = ["taskset", "-c", "1"] if PIN else []
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process, all its threads (Linux /proc)."""
+    with open("/proc/%d/stat" % pid) as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_measured(port, pid, *args):
+    """Runs the load and adds the server's CPU use during it to the result."""
+    before = cpu_seconds(pid)
+    r = load(port, *args)
+    r["server_cpu_seconds"] = cpu_seconds(pid) - before
+    return r
+
+
 def load(port, *args):
     cmd = CLIENT_CPU + [os.path.join(RELEASE, "time-client"), "load", "127.0.0.1", str(port), "--json"] + [str(a) for a in args]
     out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, RUST_LOG="error"))
@@ -110,15 +125,23 @@ def measure(name, argv):
         row["RSS MB idle"] = rss / 1024.0
         time.sleep(5)  # let the server finish closing them (Python reaps 10,000 threads)
         for clients in (1, 16, 256):
-            r = load(port, "--connections", clients, "--requests", 1, "--duration", SECONDS)
+            r = load_measured(port, proc.pid, "--connections", clients, "--requests", 1, "--duration", SECONDS)
             row["conn/s c=%d" % clients] = r["connections_per_second"]
             row["client cpu c=%d" % clients] = r["client_cpu"]
+            row["server cpu c=%d" % clients] = r["server_cpu_seconds"] / max(r["seconds"], 1e-9)
             row["errors c=%d" % clients] = sum(r["errors"].values())
+            if clients == 16:
+                # Server CPU per connection: what a connection costs the server,
+                # whether or not the load generator could saturate it.
+                row["srv us/conn"] = 1e6 * r["server_cpu_seconds"] / max(r["connections"], 1)
         long_lived = 1 if iterative else 16
         for depth in (1, 64):
-            r = load(port, "--connections", long_lived, "--requests", 10**12, "--pipeline", depth, "--duration", SECONDS)
+            r = load_measured(port, proc.pid, "--connections", long_lived, "--requests", 10**12, "--pipeline", depth, "--duration", SECONDS)
             row["req/s k=%d" % depth] = r["requests_per_second"]
             row["client cpu k=%d" % depth] = r["client_cpu"]
+            row["server cpu k=%d" % depth] = r["server_cpu_seconds"] / max(r["seconds"], 1e-9)
+            if depth == 64:
+                row["srv us/req"] = 1e6 * r["server_cpu_seconds"] / max(r["requests"], 1)
         if iterative:
             row["p99 ms @1000"] = float("nan")
         else:
@@ -173,7 +196,9 @@ def main():
         print("bench: measuring %s ..." % name, flush=True)
         rows.append(measure(name, argv))
     reference = rows[-1]
-    metrics = ["conn/s c=1", "conn/s c=16", "conn/s c=256", "req/s k=1", "req/s k=64", "p99 ms @1000", "RSS MB idle"]
+    metrics = ["conn/s c=1", "conn/s c=16", "conn/s c=256", "req/s k=1", "req/s k=64", "p99 ms @1000", "RSS MB idle", "srv us/conn", "srv us/req"]
+    # Lower is better for these: their ratio is python's figure over ours.
+    lower_better = ("ms", "RSS", "srv us")
     print("\nmachine: %s, %d cores (%s); fd limit %d; %s s per measurement; RSS MB idle = with %d idle connections" % (
         os.uname().machine, os.cpu_count(), "server on core 0, load on core 1" if PIN else "not pinned", limit, SECONDS, IDLE))
     print("%-10s" % "server" + "".join("%16s" % m for m in metrics))
@@ -184,10 +209,13 @@ def main():
         ratios = []
         for m in metrics:
             a, b = row[m], reference[m]
-            ratios.append(float("nan") if not b or a != a or b != b else (a / b if "ms" not in m and "RSS" not in m else b / a if a else float("nan")))
+            lower = any(word in m for word in lower_better)
+            ratios.append(float("nan") if not b or a != a or b != b else (b / a if a else float("nan")) if lower else a / b)
         print("%-10s" % row["server"] + "".join("%15.1fx" % r for r in ratios))
-    print("\nload generator CPU (share of one core) at c=256 / k=64: " +
-          ", ".join("%s %.0f%% / %.0f%%" % (r["server"], 100 * r["client cpu c=256"], 100 * r["client cpu k=64"]) for r in rows))
+    print("\nCPU (share of one core), load generator / server:")
+    for key in ("c=1", "c=16", "c=256", "k=1", "k=64"):
+        print("  %-6s " % key + ", ".join("%s %.0f%% / %.0f%%" % (r["server"], 100 * r["client cpu " + key], 100 * r["server cpu " + key]) for r in rows))
+    print("srv us/conn = server CPU microseconds per connection at c=16; srv us/req = per request at k=64 (lower is better; ratio = python / ours)")
     print("idle connections held: " + ", ".join("%s %d" % (r["server"], r["idle held"]) for r in rows))
     errors = {r["server"]: {k: v for k, v in r.items() if k.startswith("errors") and v} for r in rows}
     print("errors: %s" % errors)

@@ -17,6 +17,7 @@ use hdrhistogram::Histogram;
 use progjar_protocol::time::{parse_jam, QUIT_REQUEST, TIME_REQUEST};
 use serde::Serialize;
 use tokio::net::TcpStream;
+use tokio::sync::Barrier;
 
 use crate::lines::{LineError, LineReader};
 
@@ -197,18 +198,35 @@ impl Budget {
     }
 }
 
-async fn worker(plan: Arc<LoadPlan>, budget: Arc<Budget>, index: usize) -> Tally {
+async fn worker(
+    plan: Arc<LoadPlan>,
+    budget: Arc<Budget>,
+    all_connected: Arc<Barrier>,
+    index: usize,
+) -> Tally {
     let mut tally = Tally::new();
-    // Paced clients start spread over one interval, as independent clients
-    // would; otherwise they all fire in the same instant, every interval.
+    let mut connected = None;
     if !plan.interval.is_zero() {
+        // Paced clients stand for clients that are already connected: all
+        // connect first (the connection storm is not what is measured), then
+        // start spread over one interval, as independent clients would;
+        // otherwise they would all fire in the same instant, every interval.
+        match Conn::open(&plan).await {
+            Ok(conn) => connected = Some(conn),
+            Err(Failure(kind)) => tally.error(kind),
+        }
+        let _ = tokio::time::timeout(plan.timeout, all_connected.wait()).await;
         let share = index as f64 / plan.connections.max(1) as f64;
         tokio::time::sleep(plan.interval.mul_f64(share)).await;
     }
     let pipeline = plan.pipeline.max(1) as u64;
     let batch: Vec<u8> = TIME_REQUEST.repeat(plan.pipeline.max(1));
     'connections: loop {
-        let mut conn = match Conn::open(&plan).await {
+        let opened = match connected.take() {
+            Some(conn) => Ok(conn),
+            None => Conn::open(&plan).await,
+        };
+        let mut conn = match opened {
             Ok(conn) => conn,
             Err(Failure(kind)) => {
                 tally.error(kind);
@@ -311,8 +329,14 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
+    let all_connected = Arc::new(Barrier::new(plan.connections.max(1)));
     for index in 0..plan.connections.max(1) {
-        tasks.spawn(worker(plan.clone(), budget.clone(), index));
+        tasks.spawn(worker(
+            plan.clone(),
+            budget.clone(),
+            all_connected.clone(),
+            index,
+        ));
     }
     let mut total = Tally::new();
     while let Some(done) = tasks.join_next().await {
