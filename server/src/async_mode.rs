@@ -141,10 +141,17 @@ async fn converse(
             _ = close_now.wait() => return CloseReason::Shutdown,
             read = timeout(options.idle_timeout, read_when_ready(stream, &mut buf, read_size)) => read,
         };
+        // A read that filled the buffer means a busy client with more
+        // waiting: after serving this batch, let the other connections run
+        // (tokio would only interrupt this task after ~64 batches).
+        let mut busy = false;
         match read {
             Err(_elapsed) => return CloseReason::Idle,
             Ok(Ok(0)) => session.on_eof(&mut actions),
-            Ok(Ok(n)) => session.on_bytes(&buf[..n], &mut actions),
+            Ok(Ok(n)) => {
+                busy = n == buf.len();
+                session.on_bytes(&buf[..n], &mut actions);
+            }
             Ok(Err(e)) => return CloseReason::Error(e.to_string()),
         }
         let close = settle(&mut actions, &mut outgoing, options.show_bytes);
@@ -169,6 +176,9 @@ async fn converse(
                 close_gracefully(stream, &mut buf).await;
             }
             return reason;
+        }
+        if busy {
+            tokio::task::yield_now().await;
         }
     }
 }
