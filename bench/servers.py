@@ -3,7 +3,7 @@
 Measures, for each server, in one run:
   - new connections per second (connect, TIME, QUIT, close) with 1, 16, 256 clients;
   - TIME requests per second on long-lived connections, 1 and 64 in flight;
-  - p99 latency with 1000 connected clients, each one request per 100 ms;
+  - p99 latency with 1000 connected clients, each one request per 100 ms (median of 3 runs);
   - peak RSS while 10,000 idle connections are held open.
 Prints a table with ratios against the Python reference and writes
 bench/results/servers.csv and bench/results/servers.svg. The load generator is
@@ -145,9 +145,17 @@ def measure(name, argv):
         if iterative:
             row["p99 ms @1000"] = float("nan")
         else:
-            r = load(port, "--connections", 1000, "--requests", 10**12, "--interval", 0.1, "--duration", max(SECONDS, 3), "--timeout", 10)
-            row["p99 ms @1000"] = r["latency_ms"]["p99"]
-            row["errors @1000"] = sum(r["errors"].values())
+            # A pause of the whole machine (a VM's host busy elsewhere) puts
+            # hundreds of requests in the tail at once: the median of three
+            # runs says what the server does, not what the host did once.
+            p99s, errors = [], 0
+            for _ in range(3):
+                r = load(port, "--connections", 1000, "--requests", 10**12, "--interval", 0.1, "--duration", max(SECONDS, 3), "--timeout", 10)
+                p99s.append(r["latency_ms"]["p99"])
+                errors += sum(r["errors"].values())
+            row["p99 ms @1000"] = sorted(p99s)[1]
+            row["p99 ms @1000 runs"] = " ".join("%.1f" % p for p in p99s)
+            row["errors @1000"] = errors
         row["peak RSS MB"] = rss_kb(proc.pid)[1] / 1024.0
         return row
     finally:
@@ -216,6 +224,7 @@ def main():
     for key in ("c=1", "c=16", "c=256", "k=1", "k=64"):
         print("  %-6s " % key + ", ".join("%s %.0f%% / %.0f%%" % (r["server"], 100 * r["client cpu " + key], 100 * r["server cpu " + key]) for r in rows))
     print("srv us/conn = server CPU microseconds per connection at c=16; srv us/req = per request at k=64 (lower is better; ratio = python / ours)")
+    print("p99 ms @1000, three runs (the table has the median): " + ", ".join("%s %s" % (r["server"], r.get("p99 ms @1000 runs", "n/a")) for r in rows))
     print("idle connections held: " + ", ".join("%s %d" % (r["server"], r["idle held"]) for r in rows))
     errors = {r["server"]: {k: v for k, v in r.items() if k.startswith("errors") and v} for r in rows}
     print("errors: %s" % errors)
