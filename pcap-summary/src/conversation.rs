@@ -181,7 +181,7 @@ fn seq_after(a: u32, b: u32) -> bool {
 }
 
 impl Conversation {
-    fn new(id: usize, time: f64, segment: &TcpSegment<'_>) -> Self {
+    fn new(id: usize, time: f64, segment: &TcpSegment<'_>, limits: &Limits) -> Self {
         // A SYN,ACK seen first means its receiver opened the conversation.
         let (client, server) = if segment.flags.is_syn_ack() {
             (segment.dst, segment.src)
@@ -201,7 +201,7 @@ impl Conversation {
             fin: 0,
             rst: 0,
             handshake: Handshake::default(),
-            segments: Vec::new(),
+            segments: Vec::with_capacity(limits.segments.min(32)),
             segments_not_shown: 0,
             teardown: Vec::new(),
             retransmissions: 0,
@@ -469,7 +469,7 @@ impl Tracker {
             _ => {
                 let id = self.conversations.len();
                 self.conversations
-                    .push(Conversation::new(id, time, segment));
+                    .push(Conversation::new(id, time, segment, &self.limits));
                 self.current.insert(key, id);
                 id
             }

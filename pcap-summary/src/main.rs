@@ -108,7 +108,9 @@ fn main() -> ExitCode {
         }
     }
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    // Large writes: a big capture's JSON is tens of megabytes, and stdout's
+    // own line buffering would look for line ends in all of it.
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = if args.json {
         if args.pretty {
             serde_json::to_writer_pretty(&mut out, &summary.json_view(&selected))
