@@ -13,10 +13,20 @@ use std::fmt;
 pub enum Action {
     /// A complete request (or echo piece) arrived; the server logs it.
     Received(Vec<u8>),
-    /// Bytes to write to the client.
+    /// Bytes to write to the client. Replies that follow one another with
+    /// nothing in between are gathered into one `Send` (see [`send`]).
     Send(Vec<u8>),
     /// Send what is owed, then close the connection (FIN). No action follows.
     Close(CloseReason),
+}
+
+/// Adds "send `bytes`" to `actions`, appending to the previous action when
+/// it is a send too: forty pipelined requests then cost one buffer, not forty.
+pub fn send(actions: &mut Vec<Action>, bytes: &[u8]) {
+    match actions.last_mut() {
+        Some(Action::Send(pending)) => pending.extend_from_slice(bytes),
+        _ => actions.push(Action::Send(bytes.to_vec())),
+    }
 }
 
 /// Why a connection ended; the servers log it in these words.

@@ -15,7 +15,7 @@ use chrono::{NaiveTime, Timelike};
 
 use crate::escape::escape_preview;
 use crate::line::{Frame, LineFramer};
-use crate::session::{Action, CloseReason, Session};
+use crate::session::{send, Action, CloseReason, Session};
 
 /// The request that asks for the time.
 pub const TIME_REQUEST: &[u8] = b"TIME\r\n";
@@ -41,7 +41,7 @@ impl<F: Fn() -> NaiveTime> Clock for F {
 }
 
 /// `JAM hh:mm:ss\r\n` for `time`.
-pub fn jam_reply(time: NaiveTime) -> Vec<u8> {
+pub fn jam_reply(time: NaiveTime) -> [u8; JAM_REPLY_LEN] {
     // Two digits each: hour < 24, and `second()` is at most 59 even during
     // a leap second, so the reply is always 14 bytes. Filled in place: a
     // busy server sends this for every request.
@@ -51,7 +51,7 @@ pub fn jam_reply(time: NaiveTime) -> Vec<u8> {
         reply[at] = b'0' + (value / 10) as u8;
         reply[at + 1] = b'0' + (value % 10) as u8;
     }
-    reply.to_vec()
+    reply
 }
 
 /// What one complete line asks for.
@@ -106,6 +106,7 @@ pub struct TimeSession<C> {
     framer: LineFramer,
     clock: C,
     closed: bool,
+    transcript: bool,
 }
 
 impl<C: Clock> TimeSession<C> {
@@ -115,7 +116,16 @@ impl<C: Clock> TimeSession<C> {
             framer: LineFramer::new(max_line),
             clock,
             closed: false,
+            transcript: true,
         }
+    }
+
+    /// Whether each request line is reported as [`Action::Received`] (on by
+    /// default) for the server's log. A server whose log would drop them
+    /// turns it off and saves a copy of every request.
+    pub fn with_transcript(mut self, on: bool) -> Self {
+        self.transcript = on;
+        self
     }
 
     /// Whether the session has ended (QUIT or a line too long).
@@ -140,16 +150,18 @@ impl<C: Clock> Session for TimeSession<C> {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return,
                 Err(_) => {
-                    actions.push(Action::Send(LINE_TOO_LONG_REPLY.to_vec()));
+                    send(actions, LINE_TOO_LONG_REPLY);
                     self.close(CloseReason::LineTooLong, actions);
                     return;
                 }
             };
-            actions.push(Action::Received(frame.to_wire()));
+            if self.transcript {
+                actions.push(Action::Received(frame.to_wire()));
+            }
             match classify(&frame) {
-                Request::Time => actions.push(Action::Send(jam_reply(self.clock.now()))),
+                Request::Time => send(actions, &jam_reply(self.clock.now())),
                 Request::Quit => self.close(CloseReason::Quit, actions),
-                Request::Invalid(reply) => actions.push(Action::Send(reply)),
+                Request::Invalid(reply) => send(actions, &reply),
             }
         }
     }
@@ -253,7 +265,7 @@ mod tests {
             assert_eq!(reply.len(), JAM_REPLY_LEN);
         }
         let afternoon = jam_reply(NaiveTime::from_hms_opt(21, 7, 0).expect("valid"));
-        assert_eq!(afternoon, b"JAM 21:07:00\r\n");
+        assert_eq!(&afternoon, b"JAM 21:07:00\r\n");
     }
 
     #[test]
@@ -261,14 +273,14 @@ mod tests {
         for second in 0..86_400 {
             let time = NaiveTime::from_num_seconds_from_midnight_opt(second, 0).expect("valid");
             let expected = format!("JAM {}\r\n", time.format("%H:%M:%S"));
-            assert_eq!(jam_reply(time), expected.as_bytes(), "{time}");
+            assert_eq!(&jam_reply(time)[..], expected.as_bytes(), "{time}");
         }
     }
 
     #[test]
     fn leap_second_still_gives_a_valid_reply() {
         let leap = NaiveTime::from_hms_milli_opt(23, 59, 59, 1500).expect("leap second");
-        assert_eq!(jam_reply(leap), b"JAM 23:59:59\r\n");
+        assert_eq!(&jam_reply(leap), b"JAM 23:59:59\r\n");
     }
 
     #[test]
@@ -401,6 +413,21 @@ mod tests {
             sent(&actions),
             vec![b"JAM 10:00:01\r\n".to_vec(), b"JAM 10:00:02\r\n".to_vec()]
         );
+    }
+
+    #[test]
+    fn without_a_transcript_pipelined_replies_go_out_as_one_send() {
+        let clock = || NaiveTime::from_hms_opt(8, 30, 0).expect("valid");
+        let mut session = TimeSession::new(1024, clock).with_transcript(false);
+        let mut actions = Vec::new();
+        session.on_bytes(b"TIME\r\nTIME\r\nHELLO\r\nTIME\r\n", &mut actions);
+        assert_eq!(actions.len(), 1, "{actions:?}");
+        let Action::Send(bytes) = &actions[0] else {
+            panic!("expected one send, got {actions:?}");
+        };
+        let text = String::from_utf8_lossy(bytes);
+        assert!(text.starts_with("JAM 08:30:00\r\nJAM 08:30:00\r\nERROR unknown command"), "{text}");
+        assert!(text.ends_with("JAM 08:30:00\r\n"), "{text}");
     }
 
     #[test]
