@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use progjar_protocol::line::{Frame, LineFramer};
+use progjar_protocol::line::{Frame, LineFramer, LineRef};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -32,6 +32,10 @@ pub struct LineReader {
     /// Received bytes not yet handed to the framer start at `unread_from`.
     unread: Vec<u8>,
     unread_from: usize,
+    /// Line feeds in `unread[unread_from..]`: whole lines waiting.
+    lines_waiting: usize,
+    /// When the last bytes arrived.
+    read_at: std::time::Instant,
 }
 
 impl LineReader {
@@ -43,13 +47,21 @@ impl LineReader {
             buf: vec![0; 4096],
             unread: Vec::new(),
             unread_from: 0,
+            lines_waiting: 0,
+            read_at: std::time::Instant::now(),
         }
+    }
+
+    /// When the bytes of the line last returned arrived: replies that came
+    /// in one read share it, so a latency needs no clock reading per reply.
+    pub fn received_at(&self) -> std::time::Instant {
+        self.read_at
     }
 
     /// Whether a whole line has arrived and waits to be taken: the next
     /// [`Self::next_line`] will not wait for the network.
     pub fn has_line(&self) -> bool {
-        self.unread[self.unread_from..].contains(&b'\n')
+        self.lines_waiting > 0
     }
 
     /// Writes all of `bytes`.
@@ -59,25 +71,42 @@ impl LineReader {
 
     /// The next complete line; bytes after it are kept for the next call.
     pub async fn next_line(&mut self, timeout: Duration) -> Result<Frame, LineError> {
+        Ok(self.next_line_ref(timeout).await?.to_frame())
+    }
+
+    /// The same, lending the line instead of copying it (the load
+    /// generator reads millions of replies a second).
+    pub async fn next_line_ref(&mut self, timeout: Duration) -> Result<LineRef<'_>, LineError> {
         loop {
+            if self.has_line() {
+                let mut input = &self.unread[self.unread_from..];
+                let before = input.len();
+                let framed = self.framer.next_line(&mut input);
+                // Move past what was taken (no copying: many replies can
+                // share one read, and shifting the rest down for each would
+                // be slow).
+                self.unread_from += before - input.len();
+                self.lines_waiting -= 1;
+                return match framed {
+                    Ok(Some(line)) => Ok(line),
+                    Ok(None) | Err(_) => Err(LineError::TooLong),
+                };
+            }
+            // No whole line here: hand what there is to the framer (it keeps
+            // an unfinished line, within its limit) and read more.
             let mut input = &self.unread[self.unread_from..];
-            let before = input.len();
-            let framed = self.framer.next_frame(&mut input);
-            // Move past what was taken (no copying: many replies can share
-            // one read, and shifting the rest down for each would be slow).
-            self.unread_from += before - input.len();
-            if self.unread_from == self.unread.len() {
-                self.unread.clear();
-                self.unread_from = 0;
+            if self.framer.next_line(&mut input).is_err() {
+                return Err(LineError::TooLong);
             }
-            match framed {
-                Ok(Some(frame)) => return Ok(frame),
-                Ok(None) => {}
-                Err(_) => return Err(LineError::TooLong),
-            }
+            self.unread.clear();
+            self.unread_from = 0;
             match self.read_chunk(timeout).await? {
                 0 => return Err(LineError::Closed),
-                n => self.unread.extend_from_slice(&self.buf[..n]),
+                n => {
+                    // Counted once per read, not searched for once per line.
+                    self.lines_waiting = self.buf[..n].iter().filter(|&&b| b == b'\n').count();
+                    self.unread.extend_from_slice(&self.buf[..n]);
+                }
             }
         }
     }
@@ -92,6 +121,7 @@ impl LineReader {
         extra.extend_from_slice(&self.unread[self.unread_from..]);
         self.unread.clear();
         self.unread_from = 0;
+        self.lines_waiting = 0;
         if extra.is_empty() {
             let n = self.read_chunk(timeout).await?;
             extra.extend_from_slice(&self.buf[..n]);
@@ -101,7 +131,10 @@ impl LineReader {
 
     async fn read_chunk(&mut self, timeout: Duration) -> Result<usize, LineError> {
         match tokio::time::timeout(timeout, self.stream.read(&mut self.buf)).await {
-            Ok(Ok(n)) => Ok(n),
+            Ok(Ok(n)) => {
+                self.read_at = std::time::Instant::now();
+                Ok(n)
+            }
             Ok(Err(e)) => Err(LineError::Io(e)),
             Err(_) => Err(LineError::Timeout),
         }

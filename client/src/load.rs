@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use progjar_protocol::time::{parse_jam, QUIT_REQUEST, TIME_REQUEST};
+use progjar_protocol::time::{parse_jam_line, QUIT_REQUEST, TIME_REQUEST};
 use serde::Serialize;
 use tokio::net::TcpStream;
 use tokio::sync::Barrier;
@@ -139,8 +139,8 @@ impl Conn {
 
     /// One reply, which must be a correct `JAM hh:mm:ss\r\n`.
     async fn reply(&mut self, timeout: Duration) -> Result<(), Failure> {
-        match self.lines.next_line(timeout).await {
-            Ok(frame) => parse_jam(&frame)
+        match self.lines.next_line_ref(timeout).await {
+            Ok(line) => parse_jam_line(line)
                 .map(|_| ())
                 .map_err(|_| Failure("wrong reply")),
             Err(e) => Err(failure(e, "reply timeout")),
@@ -283,7 +283,8 @@ async fn worker(
                 in_flight.pop_front();
             }
             waiting -= 1;
-            let micros = u64::try_from(from.elapsed().as_micros())
+            let latency = conn.lines.received_at().saturating_duration_since(from);
+            let micros = u64::try_from(latency.as_micros())
                 .unwrap_or(u64::MAX)
                 .max(1);
             let _ = tally.latency.record(micros.min(60_000_000));

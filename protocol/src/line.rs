@@ -21,9 +21,42 @@ pub enum Frame {
 impl Frame {
     /// The line as it travelled, terminator included (for logs).
     pub fn to_wire(&self) -> Vec<u8> {
+        self.as_line().to_wire()
+    }
+
+    /// A borrowed view of this line.
+    pub fn as_line(&self) -> LineRef<'_> {
         match self {
-            Frame::CrLf(line) => [line.as_slice(), b"\r\n"].concat(),
-            Frame::BareLf(line) => [line.as_slice(), b"\n"].concat(),
+            Frame::CrLf(line) => LineRef::CrLf(line),
+            Frame::BareLf(line) => LineRef::BareLf(line),
+        }
+    }
+}
+
+/// One complete line, borrowed from the framer or the input: what a busy
+/// server or client looks at without copying it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRef<'a> {
+    /// The line ended with CR LF.
+    CrLf(&'a [u8]),
+    /// The line ended with a bare LF.
+    BareLf(&'a [u8]),
+}
+
+impl LineRef<'_> {
+    /// An owned copy.
+    pub fn to_frame(self) -> Frame {
+        match self {
+            LineRef::CrLf(line) => Frame::CrLf(line.to_vec()),
+            LineRef::BareLf(line) => Frame::BareLf(line.to_vec()),
+        }
+    }
+
+    /// The line as it travelled, terminator included (for logs).
+    pub fn to_wire(self) -> Vec<u8> {
+        match self {
+            LineRef::CrLf(line) => [line, b"\r\n"].concat(),
+            LineRef::BareLf(line) => [line, b"\n"].concat(),
         }
     }
 }
@@ -40,6 +73,8 @@ pub struct LineTooLong {
 #[derive(Debug, Clone)]
 pub struct LineFramer {
     pending: Vec<u8>,
+    /// A line that began in an earlier input, joined here (reused).
+    joined: Vec<u8>,
     max_line: usize,
     too_long: bool,
 }
@@ -50,6 +85,7 @@ impl LineFramer {
     pub fn new(max_line: usize) -> Self {
         LineFramer {
             pending: Vec::new(),
+            joined: Vec::new(),
             max_line,
             too_long: false,
         }
@@ -66,6 +102,16 @@ impl LineFramer {
     /// once the line in progress exceeds the limit; after that every call
     /// returns the same error, since the stream can no longer be trusted.
     pub fn next_frame(&mut self, input: &mut &[u8]) -> Result<Option<Frame>, LineTooLong> {
+        Ok(self.next_line(input)?.map(LineRef::to_frame))
+    }
+
+    /// The same as [`Self::next_frame`], lending the line instead of
+    /// copying it: a line wholly inside `input` is borrowed from it, one
+    /// that began in an earlier input from the framer.
+    pub fn next_line<'s, 'i: 's>(
+        &'s mut self,
+        input: &mut &'i [u8],
+    ) -> Result<Option<LineRef<'s>>, LineTooLong> {
         if self.too_long {
             return Err(LineTooLong { max: self.max_line });
         }
@@ -83,19 +129,24 @@ impl LineFramer {
         if self.pending.len() + head.len() > self.max_line {
             return Err(self.overflow());
         }
-        let mut line = std::mem::take(&mut self.pending);
-        line.extend_from_slice(head);
-        if line.last() == Some(&b'\r') {
-            line.pop();
-            Ok(Some(Frame::CrLf(line)))
+        let line: &'s [u8] = if self.pending.is_empty() {
+            head
         } else {
-            Ok(Some(Frame::BareLf(line)))
-        }
+            self.joined.clear();
+            self.joined.append(&mut self.pending);
+            self.joined.extend_from_slice(head);
+            &self.joined
+        };
+        Ok(Some(match line.split_last() {
+            Some((b'\r', body)) => LineRef::CrLf(body),
+            _ => LineRef::BareLf(line),
+        }))
     }
 
     fn overflow(&mut self) -> LineTooLong {
         self.too_long = true;
         self.pending = Vec::new();
+        self.joined = Vec::new();
         LineTooLong { max: self.max_line }
     }
 }

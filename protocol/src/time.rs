@@ -14,7 +14,7 @@
 use chrono::{NaiveTime, Timelike};
 
 use crate::escape::escape_preview;
-use crate::line::{Frame, LineFramer};
+use crate::line::{Frame, LineFramer, LineRef};
 use crate::session::{send, Action, CloseReason, Session};
 
 /// The request that asks for the time.
@@ -67,15 +67,20 @@ pub enum Request {
 
 /// Decides what a line means and, for invalid ones, the `ERROR` reply.
 pub fn classify(frame: &Frame) -> Request {
-    let line = match frame {
-        Frame::BareLf(_) => {
+    classify_line(frame.as_line())
+}
+
+/// [`classify`] for a borrowed line.
+pub fn classify_line(line: LineRef<'_>) -> Request {
+    let line = match line {
+        LineRef::BareLf(_) => {
             return Request::Invalid(
                 b"ERROR lines must end with CR LF (\\r\\n), not a bare LF; \
 telnet sends CR LF, and so does nc -C\r\n"
                     .to_vec(),
             )
         }
-        Frame::CrLf(line) => line,
+        LineRef::CrLf(line) => line,
     };
     if line.is_empty() {
         return Request::Invalid(b"ERROR empty line; send TIME or QUIT, then CR LF\r\n".to_vec());
@@ -145,9 +150,14 @@ impl<C: Clock> Session for TimeSession<C> {
     }
 
     fn on_bytes(&mut self, mut data: &[u8], actions: &mut Vec<Action>) {
+        // Requests that arrived together (one read) are answered with one
+        // reading of the clock: they were sent within microseconds of each
+        // other, and a busy server would otherwise read the clock millions
+        // of times a second. The next read reads it again.
+        let mut reply: Option<[u8; JAM_REPLY_LEN]> = None;
         while !self.closed {
-            let frame = match self.framer.next_frame(&mut data) {
-                Ok(Some(frame)) => frame,
+            let line = match self.framer.next_line(&mut data) {
+                Ok(Some(line)) => line,
                 Ok(None) => return,
                 Err(_) => {
                     send(actions, LINE_TOO_LONG_REPLY);
@@ -156,10 +166,13 @@ impl<C: Clock> Session for TimeSession<C> {
                 }
             };
             if self.transcript {
-                actions.push(Action::Received(frame.to_wire()));
+                actions.push(Action::Received(line.to_wire()));
             }
-            match classify(&frame) {
-                Request::Time => send(actions, &jam_reply(self.clock.now())),
+            match classify_line(line) {
+                Request::Time => {
+                    let jam = *reply.get_or_insert_with(|| jam_reply(self.clock.now()));
+                    send(actions, &jam);
+                }
                 Request::Quit => self.close(CloseReason::Quit, actions),
                 Request::Invalid(reply) => send(actions, &reply),
             }
@@ -190,16 +203,21 @@ pub enum ReplyError {
 
 /// Parses one reply line (as cut by [`LineFramer`]) into the time it names.
 pub fn parse_jam(frame: &Frame) -> Result<NaiveTime, ReplyError> {
-    let line = match frame {
-        Frame::CrLf(line) => line,
-        Frame::BareLf(_) => return Err(ReplyError::BareLf),
+    parse_jam_line(frame.as_line())
+}
+
+/// [`parse_jam`] for a borrowed line.
+pub fn parse_jam_line(reply: LineRef<'_>) -> Result<NaiveTime, ReplyError> {
+    let line = match reply {
+        LineRef::CrLf(line) => line,
+        LineRef::BareLf(_) => return Err(ReplyError::BareLf),
     };
-    let malformed = || ReplyError::Malformed(escape_preview(&frame.to_wire(), 64));
+    let malformed = || ReplyError::Malformed(escape_preview(&reply.to_wire(), 64));
     if line.starts_with(b"ERROR") {
         return Err(ReplyError::ServerError(escape_preview(line, 200)));
     }
     // "JAM hh:mm:ss": 12 bytes, digits where the digits go.
-    let [b'J', b'A', b'M', b' ', h1, h2, b':', m1, m2, b':', s1, s2] = line.as_slice() else {
+    let [b'J', b'A', b'M', b' ', h1, h2, b':', m1, m2, b':', s1, s2] = line else {
         return Err(malformed());
     };
     let number = |tens: u8, ones: u8| -> Option<u32> {
@@ -400,7 +418,7 @@ mod tests {
     }
 
     #[test]
-    fn each_time_request_reads_the_clock_again() {
+    fn requests_that_arrive_together_share_one_clock_reading_and_each_read_reads_it_again() {
         let ticks = std::cell::Cell::new(0);
         let clock = || {
             ticks.set(ticks.get() + 1);
@@ -409,10 +427,18 @@ mod tests {
         let mut session = TimeSession::new(1024, clock);
         let mut actions = Vec::new();
         session.on_bytes(b"TIME\r\nTIME\r\n", &mut actions);
+        session.on_bytes(b"TIME\r\n", &mut actions);
         assert_eq!(
             sent(&actions),
-            vec![b"JAM 10:00:01\r\n".to_vec(), b"JAM 10:00:02\r\n".to_vec()]
+            vec![
+                b"JAM 10:00:01\r\n".to_vec(),
+                b"JAM 10:00:01\r\n".to_vec(),
+                b"JAM 10:00:02\r\n".to_vec()
+            ]
         );
+        // A read with no TIME in it does not read the clock at all.
+        session.on_bytes(b"HELLO\r\n", &mut actions);
+        assert_eq!(ticks.get(), 2);
     }
 
     #[test]
@@ -426,7 +452,10 @@ mod tests {
             panic!("expected one send, got {actions:?}");
         };
         let text = String::from_utf8_lossy(bytes);
-        assert!(text.starts_with("JAM 08:30:00\r\nJAM 08:30:00\r\nERROR unknown command"), "{text}");
+        assert!(
+            text.starts_with("JAM 08:30:00\r\nJAM 08:30:00\r\nERROR unknown command"),
+            "{text}"
+        );
         assert!(text.ends_with("JAM 08:30:00\r\n"), "{text}");
     }
 

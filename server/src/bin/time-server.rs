@@ -53,12 +53,11 @@ fn main() -> ExitCode {
         warn!("{warning}");
     }
     let max_line = args.max_line;
-    let factory: SessionFactory =
-        Arc::new(move || {
-            // Requests are only copied for the log when the log shows them.
-            let transcript = tracing::enabled!(tracing::Level::INFO);
-            Box::new(TimeSession::new(max_line, LocalClock::default()).with_transcript(transcript))
-        });
+    let factory: SessionFactory = Arc::new(move || {
+        // Requests are only copied for the log when the log shows them.
+        let transcript = tracing::enabled!(tracing::Level::INFO);
+        Box::new(TimeSession::new(max_line, LocalClock::default()).with_transcript(transcript))
+    });
     launch::run(
         "time-server",
         SocketAddr::new(args.bind, args.port),
