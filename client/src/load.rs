@@ -80,6 +80,8 @@ pub struct Latency {
 
 struct Tally {
     latency: Histogram<u64>,
+    /// Replies not yet in the histogram: (sent, arrived, how many).
+    unrecorded: Option<(Instant, Instant, u64)>,
     requests: u64,
     connections: u64,
     errors: BTreeMap<String, u64>,
@@ -90,9 +92,34 @@ impl Tally {
         Tally {
             // 1 µs to 60 s, 3 significant digits: constant, valid bounds.
             latency: Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds"),
+            unrecorded: None,
             requests: 0,
             connections: 0,
             errors: BTreeMap::new(),
+        }
+    }
+
+    /// One correct reply to a request sent at `sent` that arrived at
+    /// `arrived`. Replies from one read to one batch of requests share both
+    /// times, so they are counted together and recorded at once.
+    fn reply(&mut self, sent: Instant, arrived: Instant) {
+        self.requests += 1;
+        match &mut self.unrecorded {
+            Some((s, a, count)) if *s == sent && *a == arrived => *count += 1,
+            _ => {
+                self.record_latencies();
+                self.unrecorded = Some((sent, arrived, 1));
+            }
+        }
+    }
+
+    /// Puts the replies counted together into the histogram.
+    fn record_latencies(&mut self) {
+        if let Some((sent, arrived, count)) = self.unrecorded.take() {
+            let micros = u64::try_from(arrived.saturating_duration_since(sent).as_micros())
+                .unwrap_or(u64::MAX)
+                .clamp(1, 60_000_000);
+            let _ = self.latency.record_n(micros, count);
         }
     }
 
@@ -283,12 +310,7 @@ async fn worker(
                 in_flight.pop_front();
             }
             waiting -= 1;
-            let latency = conn.lines.received_at().saturating_duration_since(from);
-            let micros = u64::try_from(latency.as_micros())
-                .unwrap_or(u64::MAX)
-                .max(1);
-            let _ = tally.latency.record(micros.min(60_000_000));
-            tally.requests += 1;
+            tally.reply(from, conn.lines.received_at());
             if waiting == 0 && !plan.interval.is_zero() && sent_here < plan.requests {
                 tokio::time::sleep(plan.interval).await;
             }
@@ -302,6 +324,7 @@ async fn worker(
             Err(Failure(kind)) => tally.error(kind),
         }
     }
+    tally.record_latencies();
     tally
 }
 
