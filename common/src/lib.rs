@@ -1,10 +1,12 @@
 //! What every program of the lab shares.
 //!
 //! - [`logging`]: timestamped logs on stderr, `RUST_LOG` respected, info by default.
+//! - [`runtime`]: the tokio runtime, sized to the cores the process may use.
 //! - [`timezone`]: which time zone the local clock really uses.
 //! - [`parse_seconds`]: durations on the command line (`0.5`, `300`).
 
 pub mod logging;
+pub mod runtime;
 pub mod timezone;
 
 use std::time::Duration;

@@ -29,16 +29,8 @@ pub fn run(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
-    let runtime = match options.worker_threads() {
-        1 => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        threads => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .build(),
-    }
-    .context("cannot start the tokio runtime")?;
+    let runtime = progjar_common::runtime::build(options.threads)
+        .context("cannot start the tokio runtime")?;
     let result = runtime.block_on(async {
         let listener = TcpListener::from_std(listener)?;
         accept_loop(listener, factory, options, shutdown).await

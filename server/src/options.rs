@@ -73,16 +73,6 @@ pub struct ServerOptions {
 }
 
 impl ServerOptions {
-    /// Worker threads for async mode: as asked, else one per core this
-    /// process may run on. available_parallelism honours taskset, where
-    /// tokio's own default counts every core of the machine: two workers
-    /// sharing one pinned core hand every wakeup through the OS scheduler.
-    pub fn worker_threads(&self) -> usize {
-        self.threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1)
-    }
-
     /// Options from the command line.
     pub fn from_args(mode: Mode, args: &CommonArgs) -> Self {
         ServerOptions {

@@ -136,25 +136,6 @@ struct LoadArgs {
     threads: Option<usize>,
 }
 
-/// The runtime for `load`: one thread per usable core unless told otherwise.
-fn load_runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
-    // available_parallelism counts only the cores this process may run on
-    // (taskset), so a load generator pinned to one core gets one thread.
-    let threads = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    if threads == 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .build()
-    }
-}
-
 fn run_load(runtime: &tokio::runtime::Runtime, args: &LoadArgs) -> ExitCode {
     let plan = progjar_client::load::LoadPlan {
         host: args.host.clone(),
@@ -216,7 +197,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     logging::init();
     if let Some(Command::Load(load)) = &args.command {
-        return match load_runtime(load.threads) {
+        return match progjar_common::runtime::build(load.threads) {
             Ok(runtime) => run_load(&runtime, load),
             Err(e) => {
                 eprintln!("time-client: cannot start the tokio runtime: {e}");
