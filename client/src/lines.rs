@@ -79,18 +79,7 @@ impl LineReader {
     pub async fn next_line_ref(&mut self, timeout: Duration) -> Result<LineRef<'_>, LineError> {
         loop {
             if self.has_line() {
-                let mut input = &self.unread[self.unread_from..];
-                let before = input.len();
-                let framed = self.framer.next_line(&mut input);
-                // Move past what was taken (no copying: many replies can
-                // share one read, and shifting the rest down for each would
-                // be slow).
-                self.unread_from += before - input.len();
-                self.lines_waiting -= 1;
-                return match framed {
-                    Ok(Some(line)) => Ok(line),
-                    Ok(None) | Err(_) => Err(LineError::TooLong),
-                };
+                return self.take_line();
             }
             // No whole line here: hand what there is to the framer (it keeps
             // an unfinished line, within its limit) and read more.
@@ -108,6 +97,31 @@ impl LineReader {
                     self.unread.extend_from_slice(&self.buf[..n]);
                 }
             }
+        }
+    }
+
+    /// A whole line that has already arrived, or `None`: never waits, so a
+    /// caller can take every line of one read in a plain loop.
+    pub fn waiting_line(&mut self) -> Option<Result<LineRef<'_>, LineError>> {
+        if self.has_line() {
+            Some(self.take_line())
+        } else {
+            None
+        }
+    }
+
+    /// Takes the next waiting line; only called when [`Self::has_line`].
+    fn take_line(&mut self) -> Result<LineRef<'_>, LineError> {
+        let mut input = &self.unread[self.unread_from..];
+        let before = input.len();
+        let framed = self.framer.next_line(&mut input);
+        // Move past what was taken (no copying: many replies can share one
+        // read, and shifting the rest down for each would be slow).
+        self.unread_from += before - input.len();
+        self.lines_waiting -= 1;
+        match framed {
+            Ok(Some(line)) => Ok(line),
+            Ok(None) | Err(_) => Err(LineError::TooLong),
         }
     }
 

@@ -99,16 +99,16 @@ impl Tally {
         }
     }
 
-    /// One correct reply to a request sent at `sent` that arrived at
+    /// `count` correct replies to requests sent at `sent` that arrived at
     /// `arrived`. Replies from one read to one batch of requests share both
     /// times, so they are counted together and recorded at once.
-    fn reply(&mut self, sent: Instant, arrived: Instant) {
-        self.requests += 1;
+    fn replies(&mut self, sent: Instant, arrived: Instant, count: u64) {
+        self.requests += count;
         match &mut self.unrecorded {
-            Some((s, a, count)) if *s == sent && *a == arrived => *count += 1,
+            Some((s, a, counted)) if *s == sent && *a == arrived => *counted += count,
             _ => {
                 self.record_latencies();
-                self.unrecorded = Some((sent, arrived, 1));
+                self.unrecorded = Some((sent, arrived, count));
             }
         }
     }
@@ -164,14 +164,29 @@ impl Conn {
             .map_err(|_| Failure("send failed"))
     }
 
-    /// One reply, which must be a correct `JAM hh:mm:ss\r\n`.
-    async fn reply(&mut self, timeout: Duration) -> Result<(), Failure> {
+    /// The replies that one read brought, at least one (waiting for it if
+    /// need be) and at most `max`; each must be a correct `JAM hh:mm:ss\r\n`.
+    /// Returns how many were correct, and the failure that stopped it, if any.
+    async fn replies(&mut self, max: u64, timeout: Duration) -> (u64, Option<Failure>) {
         match self.lines.next_line_ref(timeout).await {
-            Ok(line) => parse_jam_line(line)
-                .map(|_| ())
-                .map_err(|_| Failure("wrong reply")),
-            Err(e) => Err(failure(e, "reply timeout")),
+            Ok(line) => {
+                if parse_jam_line(line).is_err() {
+                    return (0, Some(Failure("wrong reply")));
+                }
+            }
+            Err(e) => return (0, Some(failure(e, "reply timeout"))),
         }
+        // The rest have arrived already: checked in a plain loop, no await.
+        let mut correct = 1;
+        while correct < max {
+            match self.lines.waiting_line() {
+                None => break,
+                Some(Ok(line)) if parse_jam_line(line).is_ok() => correct += 1,
+                Some(Ok(_)) => return (correct, Some(Failure("wrong reply"))),
+                Some(Err(e)) => return (correct, Some(failure(e, "reply timeout"))),
+            }
+        }
+        (correct, None)
     }
 
     async fn quit(mut self, timeout: Duration) -> Result<(), Failure> {
@@ -291,26 +306,34 @@ async fn worker(
                     sent_here += granted;
                 }
             }
-            let Some(oldest) = in_flight.front_mut() else {
+            if in_flight.is_empty() {
                 // Nothing in flight and nothing more to send.
                 break;
-            };
-            if let Err(Failure(kind)) = conn.reply(plan.timeout).await {
+            }
+            let (answered, failed) = conn.replies(waiting, plan.timeout).await;
+            let arrived = conn.lines.received_at();
+            // Match the replies to the batches they answer, oldest first.
+            let mut left = answered;
+            while let Some(oldest) = in_flight.front_mut().filter(|_| left > 0) {
+                let here = left.min(oldest.1);
+                // A new connection per request: its latency includes the connect.
+                let from = if plan.requests == 1 {
+                    started
+                } else {
+                    oldest.0
+                };
+                tally.replies(from, arrived, here);
+                oldest.1 -= here;
+                if oldest.1 == 0 {
+                    in_flight.pop_front();
+                }
+                left -= here;
+            }
+            waiting -= answered;
+            if let Some(Failure(kind)) = failed {
                 tally.error(kind);
                 continue 'connections;
             }
-            // A new connection per request: its latency includes the connect.
-            let from = if plan.requests == 1 {
-                started
-            } else {
-                oldest.0
-            };
-            oldest.1 -= 1;
-            if oldest.1 == 0 {
-                in_flight.pop_front();
-            }
-            waiting -= 1;
-            tally.reply(from, conn.lines.received_at());
             if waiting == 0 && !plan.interval.is_zero() && sent_here < plan.requests {
                 tokio::time::sleep(plan.interval).await;
             }

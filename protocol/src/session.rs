@@ -29,6 +29,25 @@ pub fn send(actions: &mut Vec<Action>, bytes: &[u8]) {
     }
 }
 
+/// Adds `bytes` `times` times over, as one send: reserves room for all of
+/// them first, so a batch of replies costs one allocation, not one per
+/// doubling. Nothing is added for `times == 0`.
+pub fn send_repeated(actions: &mut Vec<Action>, bytes: &[u8], times: usize) {
+    if times == 0 {
+        return;
+    }
+    let total = bytes.len().saturating_mul(times);
+    match actions.last_mut() {
+        Some(Action::Send(pending)) => pending.reserve(total),
+        _ => actions.push(Action::Send(Vec::with_capacity(total))),
+    }
+    if let Some(Action::Send(pending)) = actions.last_mut() {
+        for _ in 0..times {
+            pending.extend_from_slice(bytes);
+        }
+    }
+}
+
 /// Why a connection ended; the servers log it in these words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseReason {
@@ -71,5 +90,49 @@ pub trait Session {
     /// Handles end of stream from the client.
     fn on_eof(&mut self, actions: &mut Vec<Action>) {
         actions.push(Action::Close(CloseReason::Eof));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_sends_merge_into_one() {
+        let mut actions = Vec::new();
+        send(&mut actions, b"ab");
+        send(&mut actions, b"cd");
+        assert_eq!(actions, vec![Action::Send(b"abcd".to_vec())]);
+    }
+
+    #[test]
+    fn a_send_after_another_action_starts_a_new_one() {
+        let mut actions = vec![Action::Received(b"x".to_vec())];
+        send(&mut actions, b"ab");
+        assert_eq!(
+            actions,
+            vec![
+                Action::Received(b"x".to_vec()),
+                Action::Send(b"ab".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn send_repeated_appends_every_copy_to_the_pending_send() {
+        let mut actions = Vec::new();
+        send(&mut actions, b"<");
+        send_repeated(&mut actions, b"ab", 3);
+        assert_eq!(actions, vec![Action::Send(b"<ababab".to_vec())]);
+        let mut fresh = vec![Action::Close(CloseReason::Quit)];
+        send_repeated(&mut fresh, b"xy", 2);
+        assert_eq!(fresh[1], Action::Send(b"xyxy".to_vec()));
+    }
+
+    #[test]
+    fn send_repeated_zero_times_adds_nothing() {
+        let mut actions = Vec::new();
+        send_repeated(&mut actions, b"ab", 0);
+        assert!(actions.is_empty());
     }
 }

@@ -15,7 +15,7 @@ use chrono::{NaiveTime, Timelike};
 
 use crate::escape::escape_preview;
 use crate::line::{Frame, LineFramer, LineRef};
-use crate::session::{send, Action, CloseReason, Session};
+use crate::session::{send, send_repeated, Action, CloseReason, Session};
 
 /// The request that asks for the time.
 pub const TIME_REQUEST: &[u8] = b"TIME\r\n";
@@ -82,6 +82,10 @@ telnet sends CR LF, and so does nc -C\r\n"
         }
         LineRef::CrLf(line) => line,
     };
+    // The request nearly every line is: known at once, no UTF-8 check needed.
+    if line == b"TIME" {
+        return Request::Time;
+    }
     if line.is_empty() {
         return Request::Invalid(b"ERROR empty line; send TIME or QUIT, then CR LF\r\n".to_vec());
     }
@@ -155,28 +159,44 @@ impl<C: Clock> Session for TimeSession<C> {
         // other, and a busy server would otherwise read the clock millions
         // of times a second. The next read reads it again.
         let mut reply: Option<[u8; JAM_REPLY_LEN]> = None;
+        // TIME requests in a row are answered together: their replies are
+        // the same 14 bytes, written into one buffer sized for all of them.
+        let mut jams_owed = 0;
         while !self.closed {
             let line = match self.framer.next_line(&mut data) {
                 Ok(Some(line)) => line,
-                Ok(None) => return,
+                Ok(None) => break,
                 Err(_) => {
+                    owe_jams(actions, reply, jams_owed);
+                    jams_owed = 0;
                     send(actions, LINE_TOO_LONG_REPLY);
                     self.close(CloseReason::LineTooLong, actions);
-                    return;
+                    break;
                 }
             };
             if self.transcript {
+                owe_jams(actions, reply, jams_owed);
+                jams_owed = 0;
                 actions.push(Action::Received(line.to_wire()));
             }
             match classify_line(line) {
                 Request::Time => {
-                    let jam = *reply.get_or_insert_with(|| jam_reply(self.clock.now()));
-                    send(actions, &jam);
+                    reply.get_or_insert_with(|| jam_reply(self.clock.now()));
+                    jams_owed += 1;
                 }
-                Request::Quit => self.close(CloseReason::Quit, actions),
-                Request::Invalid(reply) => send(actions, &reply),
+                Request::Quit => {
+                    owe_jams(actions, reply, jams_owed);
+                    jams_owed = 0;
+                    self.close(CloseReason::Quit, actions);
+                }
+                Request::Invalid(error) => {
+                    owe_jams(actions, reply, jams_owed);
+                    jams_owed = 0;
+                    send(actions, &error);
+                }
             }
         }
+        owe_jams(actions, reply, jams_owed);
     }
 
     fn on_eof(&mut self, actions: &mut Vec<Action>) {
@@ -184,6 +204,13 @@ impl<C: Clock> Session for TimeSession<C> {
             // A final line without LF is not a request: close quietly.
             self.close(CloseReason::Eof, actions);
         }
+    }
+}
+
+/// Adds `count` copies of the JAM reply to what is sent.
+fn owe_jams(actions: &mut Vec<Action>, reply: Option<[u8; JAM_REPLY_LEN]>, count: usize) {
+    if let Some(jam) = reply {
+        send_repeated(actions, &jam, count);
     }
 }
 

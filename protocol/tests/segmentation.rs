@@ -64,6 +64,28 @@ proptest! {
     }
 
     #[test]
+    fn without_a_transcript_the_same_bytes_are_sent_in_the_same_order(
+        lines in proptest::collection::vec(line(), 0..20),
+        cuts in proptest::collection::vec(any::<usize>(), 0..30),
+    ) {
+        // With the transcript each reply is its own send; without it,
+        // replies in a row are gathered. The bytes on the wire must not change.
+        let input = lines.concat();
+        let sent_bytes = |actions: Vec<Action>| -> Vec<u8> {
+            actions.into_iter().filter_map(|a| match a {
+                Action::Send(bytes) => Some(bytes),
+                _ => None,
+            }).flatten().collect()
+        };
+        let with = sent_bytes(run_segmented(&input, &cuts, 1024));
+        let mut session = TimeSession::new(1024, fixed_clock).with_transcript(false);
+        let mut actions = Vec::new();
+        session.on_bytes(&input, &mut actions);
+        session.on_eof(&mut actions);
+        prop_assert_eq!(with, sent_bytes(actions));
+    }
+
+    #[test]
     fn every_reply_is_jam_or_error_and_ends_in_crlf(
         lines in proptest::collection::vec(line(), 0..20),
     ) {

@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 use tokio::time::timeout;
 use tracing::{info, info_span, warn, Instrument};
 
+use crate::idle::IdleTimer;
 use crate::shutdown::Shutdown;
 use crate::transcript::settle;
 use crate::{BoxedSession, ServerOptions, SessionFactory};
@@ -128,39 +129,51 @@ async fn converse(
     let mut buf = Vec::new();
     let mut actions = Vec::new();
     let mut outgoing = Vec::new();
+    // Both made once per connection, not once per read: a busy connection
+    // reads hundreds of thousands of times a second.
+    let mut idle = IdleTimer::new(options.idle_timeout);
+    let closing = close_now.wait();
+    tokio::pin!(closing);
     loop {
+        // `biased`: shutdown first, then the read; the idle timer last, so
+        // a connection with bytes waiting is never called idle.
         let read = tokio::select! {
-            _ = close_now.wait() => return CloseReason::Shutdown,
-            read = timeout(options.idle_timeout, read_when_ready(stream, &mut buf, read_size)) => read,
+            biased;
+            _ = &mut closing => return CloseReason::Shutdown,
+            read = read_when_ready(stream, &mut buf, read_size) => read,
+            _ = idle.expired() => return CloseReason::Idle,
         };
+        idle.progress();
         // A read that filled the buffer means a busy client with more
         // waiting: after serving this batch, let the other connections run
         // (tokio would only interrupt this task after ~64 batches).
         let mut busy = false;
         match read {
-            Err(_elapsed) => return CloseReason::Idle,
-            Ok(Ok(0)) => session.on_eof(&mut actions),
-            Ok(Ok(n)) => {
+            Ok(0) => session.on_eof(&mut actions),
+            Ok(n) => {
                 busy = n == buf.len();
                 session.on_bytes(&buf[..n], &mut actions);
             }
-            Ok(Err(e)) => return CloseReason::Error(e.to_string()),
+            Err(e) => return CloseReason::Error(e.to_string()),
         }
         let close = settle(&mut actions, &mut outgoing, options.show_bytes);
         if !outgoing.is_empty() {
             // Writing before reading again is our back-pressure: a client that
-            // does not read its replies stops being read from.
+            // does not read its replies stops being read from, and is dropped
+            // when the reply has not gone out within the idle timeout.
             let written = tokio::select! {
-                _ = close_now.wait() => return CloseReason::Shutdown,
-                written = timeout(options.idle_timeout, stream.write_all(&outgoing)) => written,
-            };
-            match written {
-                Err(_elapsed) => {
+                biased;
+                _ = &mut closing => return CloseReason::Shutdown,
+                written = stream.write_all(&outgoing) => written,
+                _ = idle.expired() => {
                     return CloseReason::Error("client stopped reading; write timed out".into())
                 }
-                Ok(Err(e)) => return CloseReason::Error(e.to_string()),
-                Ok(Ok(())) => outgoing.clear(),
+            };
+            match written {
+                Err(e) => return CloseReason::Error(e.to_string()),
+                Ok(()) => outgoing.clear(),
             }
+            idle.progress();
         }
         if let Some(reason) = close {
             if reason != CloseReason::Eof {

@@ -18,6 +18,7 @@
 pub mod async_mode;
 pub mod blocking_mode;
 pub mod clock;
+pub mod idle;
 pub mod launch;
 pub mod listener;
 pub mod options;
