@@ -93,7 +93,7 @@ impl LineReader {
                 0 => return Err(LineError::Closed),
                 n => {
                     // Counted once per read, not searched for once per line.
-                    self.lines_waiting = self.buf[..n].iter().filter(|&&b| b == b'\n').count();
+                    self.lines_waiting = memchr::memchr_iter(b'\n', &self.buf[..n]).count();
                     self.unread.extend_from_slice(&self.buf[..n]);
                 }
             }
