@@ -74,6 +74,18 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_ticks():
+    """The machine's CPU time so far (/proc/stat "cpu" line): (all, steal).
+
+    Steal is time the VM's virtual CPUs were ready but the host ran something
+    else: a figure measured while it is high says more about the host than
+    about the server.
+    """
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    return sum(fields), (fields[7] if len(fields) > 7 else 0)
+
+
 def load_measured(port, pid, *args):
     """Runs the load and adds the server's CPU use during it to the result."""
     before = cpu_seconds(pid)
@@ -84,11 +96,15 @@ def load_measured(port, pid, *args):
 
 def load(port, *args):
     cmd = CLIENT_CPU + [os.path.join(RELEASE, "time-client"), "load", "127.0.0.1", str(port), "--json"] + [str(a) for a in args]
+    all_before, steal_before = machine_ticks()
     out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, RUST_LOG="error"))
+    all_after, steal_after = machine_ticks()
     try:
-        return json.loads(out.stdout)
+        r = json.loads(out.stdout)
     except ValueError:
-        return {"requests_per_second": 0, "connections_per_second": 0, "latency_ms": {"p99": float("nan")}, "errors": {"no result": 1}, "client_cpu": 0}
+        r = {"requests_per_second": 0, "connections_per_second": 0, "latency_ms": {"p99": float("nan")}, "errors": {"no result": 1}, "client_cpu": 0}
+    r["steal"] = (steal_after - steal_before) / max(all_after - all_before, 1)
+    return r
 
 
 def hold_idle(port, pid, count):
@@ -128,6 +144,7 @@ def measure(name, argv):
             r = load_measured(port, proc.pid, "--connections", clients, "--requests", 1, "--duration", SECONDS)
             row["conn/s c=%d" % clients] = r["connections_per_second"]
             row["client cpu c=%d" % clients] = r["client_cpu"]
+            row["steal c=%d" % clients] = r["steal"]
             row["server cpu c=%d" % clients] = r["server_cpu_seconds"] / max(r["seconds"], 1e-9)
             row["errors c=%d" % clients] = sum(r["errors"].values())
             if clients == 16:
@@ -139,6 +156,7 @@ def measure(name, argv):
             r = load_measured(port, proc.pid, "--connections", long_lived, "--requests", 10**12, "--pipeline", depth, "--duration", SECONDS)
             row["req/s k=%d" % depth] = r["requests_per_second"]
             row["client cpu k=%d" % depth] = r["client_cpu"]
+            row["steal k=%d" % depth] = r["steal"]
             row["server cpu k=%d" % depth] = r["server_cpu_seconds"] / max(r["seconds"], 1e-9)
             if depth == 64:
                 row["srv us/req"] = 1e6 * r["server_cpu_seconds"] / max(r["requests"], 1)
@@ -148,13 +166,15 @@ def measure(name, argv):
             # A pause of the whole machine (a VM's host busy elsewhere) puts
             # hundreds of requests in the tail at once: the median of three
             # runs says what the server does, not what the host did once.
-            p99s, errors = [], 0
+            p99s, steals, errors = [], [], 0
             for _ in range(3):
                 r = load(port, "--connections", 1000, "--requests", 10**12, "--interval", 0.1, "--duration", max(SECONDS, 3), "--timeout", 10)
                 p99s.append(r["latency_ms"]["p99"])
+                steals.append(r["steal"])
                 errors += sum(r["errors"].values())
             row["p99 ms @1000"] = sorted(p99s)[1]
             row["p99 ms @1000 runs"] = " ".join("%.1f" % p for p in p99s)
+            row["steal @1000 runs"] = " ".join("%.1f%%" % (100 * s) for s in steals)
             row["errors @1000"] = errors
         row["peak RSS MB"] = rss_kb(proc.pid)[1] / 1024.0
         return row
@@ -220,11 +240,12 @@ def main():
             lower = any(word in m for word in lower_better)
             ratios.append(float("nan") if not b or a != a or b != b else (b / a if a else float("nan")) if lower else a / b)
         print("%-10s" % row["server"] + "".join("%15.1fx" % r for r in ratios))
-    print("\nCPU (share of one core), load generator / server:")
+    print("\nCPU (share of one core), load generator / server, and the host's steal (share of all CPU time):")
     for key in ("c=1", "c=16", "c=256", "k=1", "k=64"):
-        print("  %-6s " % key + ", ".join("%s %.0f%% / %.0f%%" % (r["server"], 100 * r["client cpu " + key], 100 * r["server cpu " + key]) for r in rows))
+        print("  %-6s " % key + ", ".join("%s %.0f%% / %.0f%% st %.1f%%" % (r["server"], 100 * r["client cpu " + key], 100 * r["server cpu " + key], 100 * r["steal " + key]) for r in rows))
     print("srv us/conn = server CPU microseconds per connection at c=16; srv us/req = per request at k=64 (lower is better; ratio = python / ours)")
     print("p99 ms @1000, three runs (the table has the median): " + ", ".join("%s %s" % (r["server"], r.get("p99 ms @1000 runs", "n/a")) for r in rows))
+    print("  the host's steal in those runs: " + ", ".join("%s %s" % (r["server"], r.get("steal @1000 runs", "n/a")) for r in rows))
     print("idle connections held: " + ", ".join("%s %d" % (r["server"], r["idle held"]) for r in rows))
     errors = {r["server"]: {k: v for k, v in r.items() if k.startswith("errors") and v} for r in rows}
     print("errors: %s" % errors)

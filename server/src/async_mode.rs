@@ -49,15 +49,18 @@ async fn accept_loop(
     let limit = Arc::new(Semaphore::new(options.max_connections));
     let close_now = Shutdown::new();
     let mut connections = JoinSet::new();
+    // One shutdown future for the whole loop, not one per connection.
+    let stopping = shutdown.wait();
+    tokio::pin!(stopping);
     loop {
         let permit = tokio::select! {
             biased;
-            _ = shutdown.wait() => break,
+            _ = &mut stopping => break,
             permit = limit.clone().acquire_owned() => permit.context("connection limit closed")?,
         };
         let (stream, peer) = tokio::select! {
             biased;
-            _ = shutdown.wait() => break,
+            _ = &mut stopping => break,
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
