@@ -127,6 +127,35 @@ def hold_idle(port, pid, count):
     return len(socks), rss, hwm
 
 
+def answers_time(port):
+    """Whether the server answers TIME then QUIT with a JAM reply and a close, within a second."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
+            s.sendall(b"TIME\r\nQUIT\r\n")
+            reply = b""
+            while True:
+                chunk = s.recv(64)
+                if not chunk:
+                    break
+                reply += chunk
+            return reply.startswith(b"JAM ")
+    except OSError:
+        return False
+
+
+def wait_settled(port, pid, limit=60.0):
+    """Waits until the server is idle (under 5% of a core for half a second)
+    and answers a request; returns how long that took, in seconds."""
+    started = time.time()
+    while time.time() - started < limit:
+        before = cpu_seconds(pid)
+        time.sleep(0.5)
+        if (cpu_seconds(pid) - before) / 0.5 < 0.05 and answers_time(port):
+            return time.time() - started
+    print("bench: warning: the server did not settle within %.0f s after the idle connections" % limit, flush=True)
+    return float("nan")
+
+
 def measure(name, argv):
     port = free_port()
     argv = [a.replace("PORT", str(port)) for a in argv]
@@ -139,7 +168,10 @@ def measure(name, argv):
         held, rss, hwm = hold_idle(port, proc.pid, IDLE)
         row["idle held"] = held
         row["RSS MB idle"] = rss / 1024.0
-        time.sleep(5)  # let the server finish closing them (Python reaps 10,000 threads)
+        # Let the server finish with them (Python reaps 10,000 threads) before
+        # measuring anything else: a figure taken while it is still busy, or
+        # while its backlog is still full, would measure the idle phase.
+        row["settle s"] = wait_settled(port, proc.pid)
         for clients in (1, 16, 256):
             r = load_measured(port, proc.pid, "--connections", clients, "--requests", 1, "--duration", SECONDS)
             row["conn/s c=%d" % clients] = r["connections_per_second"]
@@ -231,7 +263,8 @@ def main():
         os.uname().machine, os.cpu_count(), "server on core 0, load on core 1" if PIN else "not pinned", limit, SECONDS, IDLE))
     print("%-10s" % "server" + "".join("%16s" % m for m in metrics))
     for row in rows:
-        print("%-10s" % row["server"] + "".join("%16.1f" % row[m] for m in metrics))
+        # Per-request costs are fractions of a microsecond: show three decimals.
+        print("%-10s" % row["server"] + "".join(("%16.3f" if "us/req" in m else "%16.1f") % row[m] for m in metrics))
     print("%-10s" % "vs python")
     for row in rows[:-1]:
         ratios = []
@@ -247,6 +280,7 @@ def main():
     print("p99 ms @1000, three runs (the table has the median): " + ", ".join("%s %s" % (r["server"], r.get("p99 ms @1000 runs", "n/a")) for r in rows))
     print("  the host's steal in those runs: " + ", ".join("%s %s" % (r["server"], r.get("steal @1000 runs", "n/a")) for r in rows))
     print("idle connections held: " + ", ".join("%s %d" % (r["server"], r["idle held"]) for r in rows))
+    print("seconds until the server was idle and answering again after them: " + ", ".join("%s %.1f" % (r["server"], r["settle s"]) for r in rows))
     errors = {r["server"]: {k: v for k, v in r.items() if k.startswith("errors") and v} for r in rows}
     print("errors: %s" % errors)
     os.makedirs(RESULTS, exist_ok=True)

@@ -347,6 +347,12 @@ async fn worker(
             Err(Failure(kind)) => tally.error(kind),
         }
     }
+    let ended_by_time = budget.deadline.is_some_and(|d| Instant::now() >= d);
+    if ended_by_time && tally.requests == 0 && tally.connections == 0 && tally.errors.is_empty() {
+        // Still connecting (or waiting) when the run ended: say so, rather
+        // than report a run with nothing done and nothing wrong.
+        tally.error("nothing done before the end");
+    }
     tally.record_latencies();
     tally
 }

@@ -369,3 +369,59 @@ fn load_counts_wrong_replies_as_errors_not_samples() {
         "{report}"
     );
 }
+
+#[test]
+fn load_says_so_when_a_run_ends_with_nothing_done() {
+    use std::time::{Duration, Instant};
+    // A listener with a backlog of 0 and its queue filled: the load's SYN is
+    // dropped and retried a second later, after its half-second run is over.
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    let bind: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    socket.bind(&bind.into()).expect("bind");
+    socket.listen(0).expect("listen");
+    let listener: TcpListener = socket.into();
+    let addr = listener.local_addr().expect("address");
+    let fillers: Vec<std::net::TcpStream> = (0..2)
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()
+        })
+        .collect();
+    // After the run's end, make room: accept everything and close it at once.
+    let drainer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1200));
+        listener.set_nonblocking(true).expect("nonblocking");
+        let until = Instant::now() + Duration::from_secs(8);
+        let mut accepted = 0;
+        while Instant::now() < until && accepted < fillers.len() + 1 {
+            match listener.accept() {
+                Ok(_) => accepted += 1,
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    let out = run(
+        env!("CARGO_BIN_EXE_time-client"),
+        &[
+            "load",
+            "127.0.0.1",
+            &addr.port().to_string(),
+            "--connections",
+            "1",
+            "--duration",
+            "0.5",
+            "--timeout",
+            "10",
+            "--json",
+        ],
+        "warn",
+    );
+    drainer.join().expect("drainer");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["requests"], 0, "{report}");
+    assert_eq!(
+        report["errors"]["nothing done before the end"], 1,
+        "a run with nothing done must not look clean: {report}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{report}");
+}
