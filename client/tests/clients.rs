@@ -302,16 +302,24 @@ fn echo_check_fails_a_server_that_loses_bytes() {
     );
 }
 
+/// Runs `time-client load 127.0.0.1 PORT ARGS... --json`; returns its exit code and report.
+fn run_load(port: u16, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let port = port.to_string();
+    let mut all = vec!["load", "127.0.0.1", port.as_str()];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let out = run(env!("CARGO_BIN_EXE_time-client"), &all, "warn");
+    let report = serde_json::from_slice(&out.stdout).expect("json report");
+    (out.status.code(), report)
+}
+
 #[test]
 fn load_counts_every_verified_reply_and_reports_latency() {
     let (addr, _server) = time_server(Mode::Async);
     for (requests, pipeline) in [("1", "1"), ("50", "8")] {
-        let out = run(
-            env!("CARGO_BIN_EXE_time-client"),
+        let (code, report) = run_load(
+            addr.port(),
             &[
-                "load",
-                "127.0.0.1",
-                &addr.port().to_string(),
                 "--connections",
                 "4",
                 "--requests",
@@ -320,12 +328,9 @@ fn load_counts_every_verified_reply_and_reports_latency() {
                 pipeline,
                 "--total",
                 "400",
-                "--json",
             ],
-            "warn",
         );
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-        assert_eq!(out.status.code(), Some(0), "{report}");
+        assert_eq!(code, Some(0), "{report}");
         assert_eq!(report["requests"], 400, "{report}");
         assert!(
             report["errors"].as_object().expect("map").is_empty(),
@@ -347,22 +352,8 @@ fn load_counts_every_verified_reply_and_reports_latency() {
 #[test]
 fn load_counts_wrong_replies_as_errors_not_samples() {
     let (addr, _server) = echo_server(Mode::Async);
-    let out = run(
-        env!("CARGO_BIN_EXE_time-client"),
-        &[
-            "load",
-            "127.0.0.1",
-            &addr.port().to_string(),
-            "--connections",
-            "2",
-            "--total",
-            "20",
-            "--json",
-        ],
-        "warn",
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(out.status.code(), Some(1));
+    let (code, report) = run_load(addr.port(), &["--connections", "2", "--total", "20"]);
+    assert_eq!(code, Some(1));
     assert_eq!(report["requests"], 0, "{report}");
     assert!(
         report["errors"]["wrong reply"].as_u64().expect("counted") > 0,
@@ -400,28 +391,15 @@ fn load_says_so_when_a_run_ends_with_nothing_done() {
             }
         }
     });
-    let out = run(
-        env!("CARGO_BIN_EXE_time-client"),
-        &[
-            "load",
-            "127.0.0.1",
-            &addr.port().to_string(),
-            "--connections",
-            "1",
-            "--duration",
-            "0.5",
-            "--timeout",
-            "10",
-            "--json",
-        ],
-        "warn",
+    let (code, report) = run_load(
+        addr.port(),
+        &["--connections", "1", "--duration", "0.5", "--timeout", "10"],
     );
     drainer.join().expect("drainer");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["requests"], 0, "{report}");
     assert_eq!(
         report["errors"]["nothing done before the end"], 1,
         "a run with nothing done must not look clean: {report}"
     );
-    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(code, Some(1), "{report}");
 }
