@@ -167,16 +167,14 @@ impl<C: Clock> Session for TimeSession<C> {
                 Ok(Some(line)) => line,
                 Ok(None) => break,
                 Err(_) => {
-                    owe_jams(actions, reply, jams_owed);
-                    jams_owed = 0;
+                    send_owed_jams(actions, reply, &mut jams_owed);
                     send(actions, LINE_TOO_LONG_REPLY);
                     self.close(CloseReason::LineTooLong, actions);
                     break;
                 }
             };
             if self.transcript {
-                owe_jams(actions, reply, jams_owed);
-                jams_owed = 0;
+                send_owed_jams(actions, reply, &mut jams_owed);
                 actions.push(Action::Received(line.to_wire()));
             }
             match classify_line(line) {
@@ -185,18 +183,16 @@ impl<C: Clock> Session for TimeSession<C> {
                     jams_owed += 1;
                 }
                 Request::Quit => {
-                    owe_jams(actions, reply, jams_owed);
-                    jams_owed = 0;
+                    send_owed_jams(actions, reply, &mut jams_owed);
                     self.close(CloseReason::Quit, actions);
                 }
                 Request::Invalid(error) => {
-                    owe_jams(actions, reply, jams_owed);
-                    jams_owed = 0;
+                    send_owed_jams(actions, reply, &mut jams_owed);
                     send(actions, &error);
                 }
             }
         }
-        owe_jams(actions, reply, jams_owed);
+        send_owed_jams(actions, reply, &mut jams_owed);
     }
 
     fn on_eof(&mut self, actions: &mut Vec<Action>) {
@@ -207,11 +203,12 @@ impl<C: Clock> Session for TimeSession<C> {
     }
 }
 
-/// Adds `count` copies of the JAM reply to what is sent.
-fn owe_jams(actions: &mut Vec<Action>, reply: Option<[u8; JAM_REPLY_LEN]>, count: usize) {
+/// Sends the JAM replies owed so far, all in one go, and clears the debt.
+fn send_owed_jams(actions: &mut Vec<Action>, reply: Option<[u8; JAM_REPLY_LEN]>, owed: &mut usize) {
     if let Some(jam) = reply {
-        send_repeated(actions, &jam, count);
+        send_repeated(actions, &jam, *owed);
     }
+    *owed = 0;
 }
 
 /// Why a line from the server is not a valid `JAM hh:mm:ss` reply.
