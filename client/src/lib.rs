@@ -7,12 +7,14 @@
 //! - [`socket_info`]: the socket facts the course's `socket_info.py` prints.
 //! - [`connect`]: connecting with a timeout and an error that says what to do.
 //! - [`lines`]: reading a server's replies one whole line at a time.
+//! - [`results`]: what a run did and saw, as JSON (`--json FILE` / `PROGJAR_JSON`).
 
 pub mod connect;
 pub mod echo_check;
 pub mod echo_client;
 pub mod lines;
 pub mod load;
+pub mod results;
 pub mod socket_info;
 pub mod time_check;
 pub mod time_client;
