@@ -10,104 +10,74 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::time::Duration;
 
-use etherparse::PacketBuilder;
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-use pcap_file::DataLink;
+use progjar_testkit::{Direction::*, Link, PcapStream, TcpSession};
 
 const ROUNDS: u32 = 41;
 const PAYLOAD: usize = 800;
 const OPEN_AT_ONCE: usize = 64;
 const PORT_POOL: u32 = 10_000;
+/// Time between two packets of the capture.
+const PACKET_GAP: f64 = 0.000_007;
 
 /// One connection, producing its packets one at a time.
 struct Connection {
-    port: u16,
+    session: TcpSession,
     step: u32,
-    client_seq: u32,
-    server_seq: u32,
 }
 
 impl Connection {
     fn new(index: u32) -> Self {
-        Connection {
-            port: (20_000 + index % PORT_POOL) as u16,
-            step: 0,
-            client_seq: index.wrapping_mul(2_654_435_761),
-            server_seq: index.wrapping_mul(40_503).wrapping_add(17),
-        }
+        let port = 20_000 + index % PORT_POOL;
+        let session = TcpSession::new(&format!("10.1.0.2:{port}"), "10.1.0.1:45000")
+            .with_initial_sequence_numbers(
+                index.wrapping_mul(2_654_435_761),
+                index.wrapping_mul(40_503).wrapping_add(17),
+            );
+        Connection { session, step: 0 }
     }
 
-    /// The next frame, or None when the conversation is over.
-    fn next_frame(&mut self, payload: &[u8]) -> Option<Vec<u8>> {
-        let client = [10, 1, 0, 2];
-        let server = [10, 1, 0, 1];
-        let to_server = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
-            .ipv4(client, server, 64);
-        let to_client = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-            .ipv4(server, client, 64);
-        let (c, s) = (self.client_seq, self.server_seq);
-        let mut frame = Vec::with_capacity(PAYLOAD + 64);
+    /// Sends the connection's next packet at `t`; false when it is over.
+    fn next_packet(&mut self, t: f64, payload: &[u8]) -> bool {
+        let s = &mut self.session;
         let last_data_step = 3 + 3 * ROUNDS;
-        let written = match self.step {
-            0 => to_server
-                .tcp(self.port, 45000, c, 64240)
-                .syn()
-                .write(&mut frame, &[]),
-            1 => to_client
-                .tcp(45000, self.port, s, 65160)
-                .syn()
-                .ack(c + 1)
-                .write(&mut frame, &[]),
-            2 => to_server
-                .tcp(self.port, 45000, c + 1, 502)
-                .ack(s + 1)
-                .write(&mut frame, &[]),
-            n if n < last_data_step => {
-                let round = (n - 3) / 3;
-                let sent = 1 + round * PAYLOAD as u32;
-                match (n - 3) % 3 {
-                    0 => to_server
-                        .tcp(self.port, 45000, c + sent, 502)
-                        .ack(s + sent)
-                        .psh()
-                        .write(&mut frame, payload),
-                    1 => to_client
-                        .tcp(45000, self.port, s + sent, 509)
-                        .ack(c + sent + PAYLOAD as u32)
-                        .psh()
-                        .write(&mut frame, payload),
-                    _ => to_server
-                        .tcp(self.port, 45000, c + sent + PAYLOAD as u32, 502)
-                        .ack(s + sent + PAYLOAD as u32)
-                        .write(&mut frame, &[]),
-                }
+        match self.step {
+            0 => {
+                s.syn(t);
             }
-            n => {
-                let end = 1 + ROUNDS * PAYLOAD as u32;
-                match n - last_data_step {
-                    0 => to_server
-                        .tcp(self.port, 45000, c + end, 502)
-                        .ack(s + end)
-                        .fin()
-                        .write(&mut frame, &[]),
-                    1 => to_client
-                        .tcp(45000, self.port, s + end, 509)
-                        .ack(c + end + 1)
-                        .fin()
-                        .write(&mut frame, &[]),
-                    2 => to_server
-                        .tcp(self.port, 45000, c + end + 1, 502)
-                        .ack(s + end + 1)
-                        .write(&mut frame, &[]),
-                    _ => return None,
-                }
+            1 => {
+                s.syn_ack(t);
             }
-        };
-        written.ok()?;
+            2 => {
+                s.ack(ClientToServer, t);
+            }
+            // Rounds of request, echo, ACK.
+            n if n < last_data_step => match (n - 3) % 3 {
+                0 => {
+                    s.send(ClientToServer, t, payload);
+                }
+                1 => {
+                    s.send(ServerToClient, t, payload);
+                }
+                _ => {
+                    s.ack(ClientToServer, t);
+                }
+            },
+            n => match n - last_data_step {
+                0 => {
+                    s.fin(ClientToServer, t);
+                }
+                1 => {
+                    s.fin(ServerToClient, t);
+                }
+                2 => {
+                    s.ack(ClientToServer, t);
+                }
+                _ => return false,
+            },
+        }
         self.step += 1;
-        Some(frame)
+        true
     }
 }
 
@@ -121,19 +91,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(13_000);
-    let header = PcapHeader {
-        datalink: DataLink::ETHERNET,
-        ..PcapHeader::default()
-    };
-    let mut writer = PcapWriter::with_header(
+    let mut writer = PcapStream::new(
         BufWriter::with_capacity(1 << 20, File::create(&out)?),
-        header,
+        Link::Ethernet,
     )?;
     let payload: Vec<u8> = (0..PAYLOAD).map(|i| b'A' + (i % 26) as u8).collect();
     let mut open: Vec<Connection> = Vec::new();
     let mut started = 0u32;
     let mut packets = 0u64;
-    let mut time = Duration::from_secs(1_700_000_000);
     loop {
         while open.len() < OPEN_AT_ONCE && started < total {
             open.push(Connection::new(started));
@@ -144,23 +109,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let mut i = 0;
         while i < open.len() {
-            match open[i].next_frame(&payload) {
-                Some(frame) => {
-                    writer.write_packet(&PcapPacket::new(
-                        time,
-                        frame.len() as u32,
-                        frame.as_slice(),
-                    )?)?;
+            if open[i].next_packet(packets as f64 * PACKET_GAP, &payload) {
+                for packet in open[i].session.take_packets() {
+                    writer.write_packet(&packet)?;
                     packets += 1;
-                    time += Duration::from_micros(7);
-                    i += 1;
                 }
-                None => {
-                    open.swap_remove(i);
-                }
+                i += 1;
+            } else {
+                open.swap_remove(i);
             }
         }
     }
+    writer.into_inner().into_inner()?;
     eprintln!("wrote {out}: {packets} packets, {started} connections");
     Ok(())
 }

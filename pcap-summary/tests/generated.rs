@@ -1,128 +1,37 @@
-//! Captures written here with pcap-file, for what the public ones lack:
+//! Captures written here with the test kit (pcapng with pcap-file), for what
+//! the public ones lack:
 //! port reuse, IPv6, Linux cooked headers, pcapng with two interfaces, cuts,
 //! and a bounded run of damaged inputs that must never panic.
 
 use std::borrow::Cow;
 use std::time::Duration;
 
-use etherparse::PacketBuilder;
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
 use pcap_file::pcapng::PcapNgWriter;
-use pcap_file::DataLink;
 use pcap_summary::input::{Chunks, ReadAhead};
 use pcap_summary::{summarize, summarize_from, Options, Summary};
+use progjar_testkit::{CaptureBuilder, Direction::*, Link, TcpSession};
 
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const PSH: u8 = 0x08;
-const FIN: u8 = 0x01;
-
-/// One TCP segment as a raw IP packet.
-fn ip_packet(src: &str, dst: &str, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let src: std::net::SocketAddr = src.parse().expect("src");
-    let dst: std::net::SocketAddr = dst.parse().expect("dst");
-    let builder = match (src.ip(), dst.ip()) {
-        (std::net::IpAddr::V4(s), std::net::IpAddr::V4(d)) => {
-            PacketBuilder::ipv4(s.octets(), d.octets(), 64)
-        }
-        (std::net::IpAddr::V6(s), std::net::IpAddr::V6(d)) => {
-            PacketBuilder::ipv6(s.octets(), d.octets(), 64)
-        }
-        _ => panic!("mixed families"),
-    };
-    let mut tcp = builder.tcp(src.port(), dst.port(), seq, 64240);
-    if flags & SYN != 0 {
-        tcp = tcp.syn();
-    }
-    if flags & ACK != 0 {
-        tcp = tcp.ack(ack);
-    }
-    if flags & PSH != 0 {
-        tcp = tcp.psh();
-    }
-    if flags & FIN != 0 {
-        tcp = tcp.fin();
-    }
-    let mut out = Vec::new();
-    tcp.write(&mut out, payload).expect("packet builds");
-    out
+/// A TIME/QUIT session between `c` and `s` starting at `t0` seconds; the
+/// server closes first, at `t0 + 0.021`.
+fn time_session(c: &str, s: &str, t0: f64) -> TcpSession {
+    let mut session = TcpSession::new(c, s);
+    session.handshake(t0);
+    session.send(ClientToServer, t0 + 0.010, b"TIME\r\n");
+    session.send(ServerToClient, t0 + 0.011, b"JAM 10:00:00\r\n");
+    session.send(ClientToServer, t0 + 0.020, b"QUIT\r\n");
+    session.close(ServerToClient, t0 + 0.021);
+    session
 }
 
-/// A TIME/QUIT session between `c` and `s` starting at `t0` seconds.
-fn time_session(c: &str, s: &str, t0: f64) -> Vec<(f64, Vec<u8>)> {
-    let (ci, si) = (1000u32, 7000u32);
-    vec![
-        (t0, ip_packet(c, s, ci, 0, SYN, b"")),
-        (t0 + 0.001, ip_packet(s, c, si, ci + 1, SYN | ACK, b"")),
-        (t0 + 0.002, ip_packet(c, s, ci + 1, si + 1, ACK, b"")),
-        (
-            t0 + 0.010,
-            ip_packet(c, s, ci + 1, si + 1, PSH | ACK, b"TIME\r\n"),
-        ),
-        (
-            t0 + 0.011,
-            ip_packet(s, c, si + 1, ci + 7, PSH | ACK, b"JAM 10:00:00\r\n"),
-        ),
-        (
-            t0 + 0.020,
-            ip_packet(c, s, ci + 7, si + 15, PSH | ACK, b"QUIT\r\n"),
-        ),
-        (
-            t0 + 0.021,
-            ip_packet(s, c, si + 15, ci + 13, FIN | ACK, b""),
-        ),
-        (
-            t0 + 0.022,
-            ip_packet(c, s, ci + 13, si + 16, FIN | ACK, b""),
-        ),
-        (t0 + 0.023, ip_packet(s, c, si + 16, ci + 14, ACK, b"")),
-    ]
-}
-
-fn ethernet(ip: &[u8]) -> Vec<u8> {
-    let ether_type: u16 = if ip[0] >> 4 == 6 { 0x86DD } else { 0x0800 };
-    let mut frame = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
-    frame.extend_from_slice(&ether_type.to_be_bytes());
-    frame.extend_from_slice(ip);
-    frame
-}
-
-/// Linux cooked v1 with a loopback hardware type (what etherparse refuses).
-fn sll(ip: &[u8]) -> Vec<u8> {
-    let mut frame = vec![0u8; 16];
-    frame[2..4].copy_from_slice(&772u16.to_be_bytes());
-    frame[14..16].copy_from_slice(&0x0800u16.to_be_bytes());
-    frame.extend_from_slice(ip);
-    frame
-}
-
-/// Linux cooked v2 (tcpdump -i any).
-fn sll2(ip: &[u8]) -> Vec<u8> {
-    let mut frame = vec![0u8; 20];
-    frame[0..2].copy_from_slice(&0x0800u16.to_be_bytes());
-    frame[8..10].copy_from_slice(&772u16.to_be_bytes());
-    frame.extend_from_slice(ip);
-    frame
-}
-
-fn pcap_file(link: DataLink, frames: &[(f64, Vec<u8>)]) -> Vec<u8> {
-    let header = PcapHeader {
-        datalink: link,
-        ..PcapHeader::default()
-    };
-    let mut writer = PcapWriter::with_header(Vec::new(), header).expect("header");
-    for (t, data) in frames {
-        let packet = PcapPacket::new(
-            Duration::from_secs_f64(1_700_000_000.0 + t),
-            data.len() as u32,
-            data.as_slice(),
-        )
-        .expect("valid packet");
-        writer.write_packet(&packet).expect("write");
+/// The pcap file of `sessions` with `link` frames.
+fn pcap_of(link: Link, sessions: &[TcpSession]) -> Vec<u8> {
+    let mut capture = CaptureBuilder::with_link(link);
+    for session in sessions {
+        capture.add_session(session);
     }
-    writer.into_inner()
+    capture.to_pcap_bytes()
 }
 
 fn summary_of(bytes: &[u8]) -> Summary {
@@ -131,14 +40,12 @@ fn summary_of(bytes: &[u8]) -> Summary {
 
 #[test]
 fn port_reuse_gives_two_conversations_on_one_four_tuple() {
-    let mut frames = time_session("10.0.0.2:40000", "10.0.0.1:45000", 0.0);
-    frames.extend(time_session("10.0.0.2:40000", "10.0.0.1:45000", 2.0));
-    let summary = summary_of(&pcap_file(
-        DataLink::ETHERNET,
-        &frames
-            .iter()
-            .map(|(t, p)| (*t, ethernet(p)))
-            .collect::<Vec<_>>(),
+    let summary = summary_of(&pcap_of(
+        Link::Ethernet,
+        &[
+            time_session("10.0.0.2:40000", "10.0.0.1:45000", 0.0),
+            time_session("10.0.0.2:40000", "10.0.0.1:45000", 2.0),
+        ],
     ));
     assert_eq!(summary.conversations.len(), 2);
     assert_eq!(summary.max_concurrent, 1);
@@ -152,9 +59,8 @@ fn port_reuse_gives_two_conversations_on_one_four_tuple() {
 
 #[test]
 fn ipv6_conversations_print_bracketed_endpoints() {
-    let frames = time_session("[fd00::2]:40000", "[fd00::1]:45000", 0.0);
-    let bytes = pcap_file(DataLink::RAW, &frames);
-    let summary = summary_of(&bytes);
+    let session = time_session("[fd00::2]:40000", "[fd00::1]:45000", 0.0);
+    let summary = summary_of(&pcap_of(Link::RawIp, &[session]));
     assert_eq!(summary.conversations.len(), 1);
     let json = summary.to_json();
     assert_eq!(json["conversations"][0]["client"], "[fd00::2]:40000");
@@ -167,13 +73,9 @@ fn ipv6_conversations_print_bracketed_endpoints() {
 
 #[test]
 fn linux_cooked_sll_and_sll2_captures_are_read() {
-    let frames = time_session("127.0.0.1:40000", "127.0.0.1:45000", 0.0);
-    for (link, wrap) in [
-        (DataLink::LINUX_SLL, sll as fn(&[u8]) -> Vec<u8>),
-        (DataLink::LINUX_SLL2, sll2),
-    ] {
-        let framed: Vec<(f64, Vec<u8>)> = frames.iter().map(|(t, p)| (*t, wrap(p))).collect();
-        let summary = summary_of(&pcap_file(link, &framed));
+    let session = time_session("127.0.0.1:40000", "127.0.0.1:45000", 0.0);
+    for link in [Link::LinuxSll, Link::LinuxSll2] {
+        let summary = summary_of(&pcap_of(link, std::slice::from_ref(&session)));
         assert_eq!(summary.tcp_packets, 9, "{link:?}");
         assert_eq!(summary.conversations.len(), 1, "{link:?}");
         assert_eq!(summary.conversations[0].payload_bytes, [12, 14], "{link:?}");
@@ -184,15 +86,29 @@ fn linux_cooked_sll_and_sll2_captures_are_read() {
 fn two_interface_pcapng() -> Vec<u8> {
     let mut writer = PcapNgWriter::new(Vec::new()).expect("section");
     writer
-        .write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::ETHERNET, 65535))
+        .write_pcapng_block(InterfaceDescriptionBlock::new(
+            Link::Ethernet.data_link(),
+            65535,
+        ))
         .expect("interface 0");
     writer
-        .write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::RAW, 65535))
+        .write_pcapng_block(InterfaceDescriptionBlock::new(
+            Link::RawIp.data_link(),
+            65535,
+        ))
         .expect("interface 1");
     let v4 = time_session("10.0.0.2:40000", "10.0.0.1:45000", 0.0);
     let v6 = time_session("[fd00::2]:40001", "[fd00::1]:45000", 0.005);
-    let mut all: Vec<(f64, u32, Vec<u8>)> = v4.iter().map(|(t, p)| (*t, 0, ethernet(p))).collect();
-    all.extend(v6.iter().map(|(t, p)| (*t, 1, p.clone())));
+    let mut all: Vec<(f64, u32, Vec<u8>)> = v4
+        .packets()
+        .iter()
+        .map(|p| (p.time, 0, Link::Ethernet.frame(&p.ip)))
+        .collect();
+    all.extend(
+        v6.packets()
+            .iter()
+            .map(|p| (p.time, 1, Link::RawIp.frame(&p.ip))),
+    );
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     for (t, interface_id, data) in &all {
         writer
@@ -217,17 +133,16 @@ fn pcapng_with_two_interfaces_of_different_link_types_is_read() {
         "the two sessions overlap in time"
     );
     assert!((summary.conversations[1].start - 0.005).abs() < 1e-6);
-    assert!((summary.duration - 0.028).abs() < 1e-6);
+    // The IPv6 session's last ACK: 0.005 + 0.021 + 2 steps.
+    assert!((summary.duration - (0.026 + 2.0 * TcpSession::STEP)).abs() < 1e-6);
 }
 
 #[test]
 fn a_cut_file_keeps_every_whole_packet_and_reports_the_offset() {
-    let frames: Vec<(f64, Vec<u8>)> = time_session("10.0.0.2:40000", "10.0.0.1:45000", 0.0)
-        .into_iter()
-        .map(|(t, p)| (t, ethernet(&p)))
-        .collect();
-    let bytes = pcap_file(DataLink::ETHERNET, &frames);
-    let last_record = 16 + frames[8].1.len();
+    let session = time_session("10.0.0.2:40000", "10.0.0.1:45000", 0.0);
+    let bytes = pcap_of(Link::Ethernet, std::slice::from_ref(&session));
+    let last_frame = session.packets().last().expect("packets").ip.len() + 14;
+    let last_record = 16 + last_frame;
     let cut = &bytes[..bytes.len() - last_record + 20];
     let summary = summary_of(cut);
     assert_eq!(summary.packets, 8);
@@ -257,12 +172,9 @@ fn thousands_of_damaged_inputs_never_panic() {
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
         .map(|p| std::fs::read(p).expect("readable"))
         .collect();
-    seeds.push(pcap_file(
-        DataLink::LINUX_SLL2,
-        &time_session("127.0.0.1:1", "127.0.0.1:2", 0.0)
-            .iter()
-            .map(|(t, p)| (*t, sll2(p)))
-            .collect::<Vec<_>>(),
+    seeds.push(pcap_of(
+        Link::LinuxSll2,
+        &[time_session("127.0.0.1:1", "127.0.0.1:2", 0.0)],
     ));
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut runs = 0;
@@ -300,15 +212,13 @@ fn thousands_of_damaged_inputs_never_panic() {
 
 /// Many TIME sessions over Ethernet, some overlapping, in one pcap file.
 fn many_sessions(count: u16) -> Vec<u8> {
-    let mut frames: Vec<(f64, Vec<u8>)> = (0..count)
-        .flat_map(|i| {
+    let sessions: Vec<TcpSession> = (0..count)
+        .map(|i| {
             let client = format!("10.0.{}.{}:{}", i / 200, 2 + i % 200, 40000 + i);
             time_session(&client, "10.0.0.1:45000", f64::from(i) * 0.004)
         })
-        .map(|(t, p)| (t, ethernet(&p)))
         .collect();
-    frames.sort_by(|a, b| a.0.total_cmp(&b.0));
-    pcap_file(DataLink::ETHERNET, &frames)
+    pcap_of(Link::Ethernet, &sessions)
 }
 
 fn shared_captures() -> Vec<(String, Vec<u8>)> {
