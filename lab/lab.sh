@@ -35,6 +35,10 @@ export LAB_NET=${LAB_NET:-172.16.16}
 export LAB_BRIDGE=${LAB_BRIDGE:-progjar0}
 export LAB_TZ=${LAB_TZ:-Asia/Jakarta}
 
+# Files we write belong to the user, also under `sudo make ...`.
+OWNER="${SUDO_UID:-$(id -u)}:${SUDO_GID:-$(id -g)}"
+own() { [ -n "${SUDO_UID:-}" ] && [ "$(id -u)" = 0 ] && chown -R "$OWNER" "$@"; return 0; }
+
 say() { printf 'lab: %s\n' "$*"; }
 die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
 
@@ -179,7 +183,7 @@ up() {
   else
     say "using the existing image $IMAGE (make images rebuilds it)"
   fi
-  mkdir -p work captures .lab
+  mkdir -p work captures .lab && own work captures .lab
   printf 'LAB_NET=%s\nLAB_BRIDGE=%s\nLAB_TZ=%s\n' "$LAB_NET" "$LAB_BRIDGE" "$LAB_TZ" >"$STATE"
   compose up -d mesin-1 mesin-2 mesin-3 || die "starting the machines failed (see above)"
   docker exec progjar-mesin-1 labctl wait ||
@@ -190,6 +194,12 @@ up() {
 
 down() {
   preflight
+  if [ -z "$(docker ps -aq --filter label=com.docker.compose.project=$PROJECT)" ] &&
+    ! docker network inspect "$NETWORK" >/dev/null 2>&1; then
+    rm -f "$STATE"
+    say "the lab is not running: nothing to remove"
+    return 0
+  fi
   compose --profile capture down --remove-orphans --timeout 5 || die "compose down failed"
   rm -f "$STATE"
   say "the lab is down"
@@ -204,9 +214,12 @@ clean() {
 
 status() {
   preflight
+  if ! running; then
+    say "the lab is not running (make lab starts it)"
+    return 0
+  fi
   compose ps
-  running && docker exec progjar-mesin-1 labctl status
-  return 0
+  docker exec progjar-mesin-1 labctl status
 }
 
 logs() {
@@ -216,7 +229,8 @@ logs() {
 
 shell() {
   local machine=${1:-}
-  [[ " ${MACHINES[*]} " == *" $machine "* ]] || die "which machine? make shell M=mesin-1 (or mesin-2, mesin-3)"
+  [ -n "$machine" ] || die "which machine? make shell M=mesin-1 (the machines: ${MACHINES[*]})"
+  [[ " ${MACHINES[*]} " == *" $machine "* ]] || die "'$machine' is not a lab machine: make shell M=mesin-1 (the machines: ${MACHINES[*]})"
   preflight
   running || die "the lab is not running: make lab"
   local flags=-i
@@ -228,7 +242,75 @@ shell() {
 
 start_capture() {
   docker rm -f progjar-capture >/dev/null 2>&1
-  CAPTURE_FILE=$1 CAPTURE_OWNER="$(id -u):$(id -g)" \
+  CAPTURE_FILE=$1 CAPTURE_OWNER="$OWNER" \
+    compose --profile capture up -d --no-deps capture >/dev/null 2>&1 ||
+    die "could not start the capture sidecar"
+  local _
+  for _ in $(seq 100); do
+    docker logs progjar-capture 2>&1 | grep -q "listening on" && return 0
+    [ "$(docker inspect -f '{{.State.Running}}' progjar-capture 2>/dev/null)" = true ] || break
+    sleep 0.1
+  done
+  docker logs progjar-capture >&2
+  die "tcpdump did not start on $LAB_BRIDGE (see above)"
+}
+
+stop_capture() {
+  docker stop -t 10 progjar-capture >/dev/null 2>&1
+  local code
+  code=$(docker inspect -f '{{.State.ExitCode}}' progjar-capture 2>/dev/null)
+  docker logs progjar-capture 2>&1 | grep -E "packets (captured|received|dropped)" | sed 's/^/  tcpdump: /'
+  docker rm -f progjar-capture >/dev/null 2>&1
+  [ "${code:-1}" = 0 ] || say "warning: tcpdump exited with code $code"
+}
+
+# RUN="mesin-2 time-client & mesin-3 time-client ; mesin-2 echo-client"
+# runs the commands of each ';'-step at once, one step after another.
+
+# Every command of RUN names a lab machine first (checked before capturing).
+check_run() {
+  local step cmd machine rest
+  local -a steps cmds
+  IFS=';' read -ra steps <<<"$1"
+  for step in "${steps[@]}"; do
+    IFS='&' read -ra cmds <<<"$step"
+    for cmd in "${cmds[@]}"; do
+      read -r machine rest <<<"$cmd"
+      [ -z "$machine" ] && continue
+      [[ " ${MACHINES[*]} " == *" $machine "* ]] ||
+        die "RUN: '$machine' is not a lab machine (${MACHINES[*]}), in: $cmd"
+      [ -n "$rest" ] || die "RUN: no command after '$machine'"
+    done
+  done
+}
+
+run_steps() {
+  local failed=0 step cmd machine rest
+  local -a steps cmds pids
+  IFS=';' read -ra steps <<<"$1"
+  for step in "${steps[@]}"; do
+    IFS='&' read -ra cmds <<<"$step"
+    pids=()
+    for cmd in "${cmds[@]}"; do
+      read -r machine rest <<<"$cmd"
+      [ -z "$machine" ] && continue
+      say "[$machine] \$ $rest"
+      (
+        docker exec "progjar-$machine" bash -c "$rest" 2>&1 | sed -u "s/^/[$machine] /"
+        code=${PIPESTATUS[0]}
+        [ "$code" = 0 ] || say "[$machine] \`$rest\` exited with code $code"
+        exit "$code"
+      ) &
+      pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  done
+  return $failed
+}
+
+capture() {
+  docker rm -f progjar-capture >/dev/null 2>&1
+  CAPTURE_FILE=$1 CAPTURE_OWNER="$OWNER" \
     compose --profile capture up -d --no-deps capture >/dev/null 2>&1 ||
     die "could not start the capture sidecar"
   local _
@@ -289,6 +371,7 @@ capture() {
   mkdir -p captures
   local label=${LABEL:-} run=${RUN:-}
   label=${label//[^A-Za-z0-9_.-]/-}
+  [ -n "$run" ] && check_run "$run"
   local name; name="$(date -u +%Y%m%dT%H%M%SZ)${label:+-$label}.pcap"
   start_capture "$name"
   say "capturing on $LAB_BRIDGE into captures/$name"
@@ -310,7 +393,7 @@ capture() {
     say "pcap-summary could not read the capture (exit $?)"
   say "capture written: captures/$name"
   echo "captures/$name"
-  [ $status = 0 ] || say "a command of RUN failed (see its output above)"
+  [ $status = 0 ] || say "a command of RUN failed: its exit code is above, after its output"
   return $status
 }
 
@@ -327,83 +410,123 @@ check() {
 }
 
 # ---- experiments ---------------------------------------------------------------
+# What each experiment runs, and its report, live in the experiment crate
+# (experiment/src/scenarios/, one file each). Here we only run its plan:
+# `experiment plan NAME` prints one line per fact, fields separated by tabs,
+#   server LABCTL-NAME PORT LOG CMDLINE-FILE
+#   student COMMAND
+#   run STEP ID MACHINE LOG RESULT COMMAND
+# and the commands of one STEP run at the same time.
 
-SCENARIOS=(t1-socket-info t1-echo t1-file t1-iterative t2-time t2-concurrent t2-crlf)
-
-# The RUN steps of each experiment. Counts and pauses can be lowered for CI.
-scenario_run() {
-  local n=${T2_CLIENTS:-9} pause=${T1_INTERVAL:-3}
-  case "$1" in
-    # Lab names only by default: an offline lab has no DNS for internet names
-    # (SOCKET_INFO_HOST=www.its.ac.id SOCKET_INFO_PORT=80 on a connected machine).
-    t1-socket-info) echo "mesin-1 socket-info ${SOCKET_INFO_HOST:-mesin-1} ${SOCKET_INFO_PORT:-45000} ; mesin-2 socket-info ${SOCKET_INFO_HOST:-mesin-1} ${SOCKET_INFO_PORT:-45000}" ;;
-    t1-echo) echo "mesin-2 echo-client $LAB_NET.101 10000" ;;
-    t1-file) echo "mesin-2 echo-client $LAB_NET.101 32444 --file ${T1_FILE:-/usr/share/common-licenses/GPL-3}" ;;
-    t1-iterative) echo "mesin-2 echo-client $LAB_NET.101 10000 --repeat 3 --interval $pause & mesin-3 echo-client $LAB_NET.101 10000 --repeat 3 --interval $pause" ;;
-    t2-time) echo "mesin-2 time-client $LAB_NET.101 45000 --count 2 --interval 1" ;;
-    t2-concurrent) echo "mesin-2 time-client $LAB_NET.101 45000 --clients $n --stagger 1 --count 3 --interval 1 & mesin-3 time-client $LAB_NET.101 45000 --clients $n --stagger 1 --count 3 --interval 1" ;;
-    t2-crlf) echo "mesin-2 crlf-demo $LAB_NET.101 45000" ;;
-    *) return 1 ;;
-  esac
+# `experiment ...` from the image, in captures/, as the user, with the
+# settings the experiments take (`experiment params`) passed on when set.
+EXPERIMENT_ENV=()
+experiment() {
+  if [ ${#EXPERIMENT_ENV[@]} = 0 ]; then
+    EXPERIMENT_ENV=(-e REPORT_LANG)
+    local name
+    while read -r name; do
+      [ -n "${!name:-}" ] && EXPERIMENT_ENV+=(-e "$name")
+    done < <(docker run --rm "$IMAGE" experiment params)
+  fi
+  docker run --rm --user "$OWNER" -v "$PWD/captures:/captures" -w /captures \
+    "${EXPERIMENT_ENV[@]}" "$IMAGE" experiment "$@"
 }
 
-# Which of mesin-1's servers an experiment talks to (labctl name and port).
-scenario_server() {
-  case "$1" in
-    t1-echo | t1-iterative) echo "echo 10000" ;;
-    t1-file) echo "echo-file 32444" ;;
-    t2-*) echo "time 45000" ;;
-  esac
+# One planned command: its output to its log, its --json result (through
+# PROGJAR_JSON, so the command stays what a student types) to its result
+# file, and one line of numbers to runs.jsonl.
+run_planned() {
+  local dir=$1 id=$2 machine=$3 log=$4 result=$5 command=$6
+  local inside=/tmp/progjar-result-$id.json started code
+  started=$(date +%s.%N)
+  say "[$machine] \$ $command"
+  docker exec -e PROGJAR_JSON="$inside" "progjar-$machine" bash -c "rm -f $inside; $command" 2>&1 |
+    tee "$dir/$log" | sed -u "s/^/[$machine] /"
+  code=${PIPESTATUS[0]}
+  docker exec "progjar-$machine" bash -c "cat $inside 2>/dev/null; rm -f $inside" >"$dir/$result"
+  printf '{"id":%d,"exit":%d,"started":%s,"ended":%s}\n' "$id" "$code" "$started" "$(date +%s.%N)" >>"$dir/runs.jsonl"
+  [ "$code" = 0 ] || say "[$machine] \`$command\` exited with code $code"
+  return "$code"
 }
 
+# Runs the `run` lines of a plan, step by step.
+run_plan() {
+  local dir=$1 plan=$2 failed=0 current="" pid
+  local kind step id machine log result command
+  local -a pids=()
+  while IFS=$'\t' read -r kind step id machine log result command; do
+    [ "$kind" = run ] || continue
+    if [ "$step" != "$current" ]; then
+      for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+      pids=()
+      current=$step
+    fi
+    run_planned "$dir" "$id" "$machine" "$log" "$result" "$command" &
+    pids+=($!)
+  done <<<"$plan"
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  return $failed
+}
+
+listens_on() { docker exec progjar-mesin-1 bash -c "ss -Hltn 'sport = :$1' | grep -q ."; }
 log_lines() { docker exec progjar-mesin-1 bash -c "wc -l < /var/log/lab/$1.log 2>/dev/null || echo 0"; }
 
 one_scenario() {
-  local name=$1 run
-  run=$(scenario_run "$name") || die "unknown experiment '$name': one of ${SCENARIOS[*]} or all"
+  local name=$1
   local folder; folder="$(date -u +%Y%m%dT%H%M%SZ)-$name"
   local dir=captures/$folder
-  mkdir -p "$dir/logs"
-  : >"$dir/runs.tsv"
-  local server="" port="" before=0
-  read -r server port <<<"$(scenario_server "$name")"
-  if [ -n "$server" ] && [ -n "${SERVER:-}" ]; then
-    # The student's own server takes the place of ours for this experiment.
-    docker exec progjar-mesin-1 labctl stop "$server" >/dev/null
-    docker exec -d progjar-mesin-1 bash -c "cd /work && echo \$\$ > /run/lab/student.pid && exec $SERVER > /var/log/lab/student.log 2>&1"
+  mkdir -p "$dir/logs" "$dir/results" && own "$dir"
+  local plan
+  if ! plan=$(experiment plan "$name" --write "$folder"); then
+    rm -rf "$dir"
+    return 1
+  fi
+  local kind a b c d server="" port="" server_log="" cmdline="" student=""
+  while IFS=$'\t' read -r kind a b c d; do
+    case "$kind" in
+      server) server=$a port=$b server_log=$c cmdline=$d ;;
+      student) student=$a ;;
+    esac
+  done <<<"$plan"
+  local log_name=$server before=0 listening=false
+  if [ -n "$server" ]; then
+    if [ -n "$student" ]; then
+      # The student's own server takes the place of ours for this experiment.
+      docker exec progjar-mesin-1 labctl stop "$server" >/dev/null
+      log_name=student
+      docker exec -d progjar-mesin-1 bash -c "cd /work && echo \$\$ > /run/lab/student.pid && exec $student > /var/log/lab/student.log 2>&1"
+      printf '%s\n' "$student" >"$dir/$cmdline"
+    else
+      docker exec progjar-mesin-1 bash -c "tr '\0' ' ' < /proc/\$(cat /run/lab/$server.pid)/cmdline" >"$dir/$cmdline" 2>/dev/null
+    fi
     local _
     for _ in $(seq 50); do
-      docker exec progjar-mesin-1 bash -c "ss -Hltn 'sport = :$port' | grep -q ." && break
+      listens_on "$port" && { listening=true; break; }
       sleep 0.2
     done
-    server=student
+    [ $listening = true ] || say "warning: nothing listens on mesin-1 port $port"
+    printf '{"listening":%s}\n' "$listening" >"$dir/server-status.json"
+    before=$(log_lines "$log_name")
   fi
-  [ -n "$server" ] && before=$(log_lines "$server")
   start_capture "$folder/capture.pcap"
   say "experiment $name: capturing into $dir/"
   local status=0
-  RUN_LOG_DIR=$dir run_steps "$run" || status=1
-  sleep 0.5
+  run_plan "$dir" "$plan" || status=1
+  sleep 0.5 # let the last ACKs of the teardown arrive
   stop_capture
   if [ -n "$server" ]; then
-    local log="logs/mesin-1-$server-server.log" what
-    docker exec progjar-mesin-1 tail -n "+$((before + 1))" "/var/log/lab/$server.log" >"$dir/$log"
-    if [ "$server" = student ]; then
-      what=$SERVER
+    docker exec progjar-mesin-1 tail -n "+$((before + 1))" "/var/log/lab/$log_name.log" >"$dir/$server_log"
+    if [ -n "$student" ]; then
       docker exec progjar-mesin-1 bash -c 'kill $(cat /run/lab/student.pid) 2>/dev/null; rm -f /run/lab/student.pid'
-      read -r server port <<<"$(scenario_server "$name")"
       docker exec progjar-mesin-1 labctl start "$server" >/dev/null
       docker exec progjar-mesin-1 labctl wait
-    else
-      what=$(docker exec progjar-mesin-1 labctl status | awk -v n="$server" '$1 == n {for (i = 7; i <= NF; i++) printf "%s ", $i}')
     fi
-    printf 'mesin-1\t%s\t0\t%s\n' "${what% }" "$log" | cat - "$dir/runs.tsv" >"$dir/runs.tsv.new" && mv "$dir/runs.tsv.new" "$dir/runs.tsv"
   fi
-  docker run --rm --user "$(id -u):$(id -g)" -v "$PWD/captures:/captures" -w "/captures/$folder" \
-    -e REPORT_LANG="${REPORT_LANG:-en}" "$IMAGE" lab-report . --scenario "$name" ||
-    { say "lab-report failed for $dir"; status=1; }
+  own "$dir"
+  say "experiment $name: findings"
+  experiment report "$folder" || { say "the report of $dir could not be written"; status=1; }
   say "experiment $name: report in $dir/REPORT.md"
-  sed -n '/^## Finding/,/^## /p' "$dir/REPORT.md" 2>/dev/null | sed '$d'
   return $status
 }
 
@@ -411,15 +534,18 @@ scenario() {
   preflight
   running || die "the lab is not running: make lab"
   local which=${S:-} status=0 name
-  [ -n "$which" ] || die "which experiment? make scenario S=<name>: ${SCENARIOS[*]} or all"
+  local -a names
+  mapfile -t names < <(docker run --rm "$IMAGE" experiment names)
+  [ -n "$which" ] || die "which experiment? make scenario S=<name>: ${names[*]} or all"
   if [ "$which" = all ]; then
-    for name in "${SCENARIOS[@]}"; do one_scenario "$name" || status=1; done
-  else
+    for name in "${names[@]}"; do one_scenario "$name" || status=1; done
+  elif [[ " ${names[*]} " == *" $which "* ]]; then
     one_scenario "$which" || status=1
+  else
+    die "unknown experiment '$which': one of ${names[*]} or all"
   fi
   return $status
 }
-
 
 # ---- moving images -----------------------------------------------------------
 

@@ -1,73 +1,95 @@
 #!/usr/bin/env bash
-# Every experiment of the course, run in the lab (smaller counts, through
-# T1_INTERVAL and T2_CLIENTS), with each REPORT.md checked for the facts it
-# must state, taken independently from the summarizer's JSON.
+# Every experiment of the course, run in the lab (smaller counts), with each
+# report checked two ways: findings.json must say the run showed what the
+# experiment is about, and a few facts are worked out again here, with
+# python3 in the image, from pcap-summary's JSON and compared with REPORT.md.
+# Then the runs that go wrong on purpose: a student's server, one that waits
+# for CR LF, and a lossy link (packets dropped in mesin-2's network namespace).
 # Called by lab/test-lab.sh while the lab is up; prints ok/FAIL lines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 IMAGE=${LAB_IMAGE:-progjar-lab/mesin:latest}
 
-T1_INTERVAL=1 T2_CLIENTS=2 S=all lab/lab.sh scenario >/tmp/progjar-scenarios.log 2>&1
-echo "scenarios exit: $?"
+export T1_INTERVAL=1 T2_CLIENTS=2
+S=all lab/lab.sh scenario >/tmp/progjar-scenarios.log 2>&1
+echo "info scenarios exit: $?"
 
-latest() { ls -d captures/*-"$1" 2>/dev/null | tail -n1; }
+latest() { find captures -maxdepth 1 -type d -name "*-$1" | sort | tail -n1; }
+names=$(docker run --rm "$IMAGE" experiment names)
 
-for name in t1-socket-info t1-echo t1-file t1-iterative t2-time t2-concurrent t2-crlf; do
-  dir=$(latest "$name")
-  if [ -z "$dir" ]; then echo "FAIL $name: no folder"; continue; fi
-  missing=""
-  for f in capture.pcap summary.txt summary.json timeline.svg REPORT.md runs.tsv; do
-    [ -s "$dir/$f" ] || missing="$missing $f"
-  done
-  [ -z "$missing" ] && echo "ok   $name: folder has pcap, summary, svg, runs and REPORT.md" || echo "FAIL $name: missing$missing"
-done
-
-# Facts from summary.json, checked against what REPORT.md says, with python3 in the image.
-check='
-import json, re, sys
-name, folder = sys.argv[1], sys.argv[2]
-d = json.load(open(folder + "/summary.json"))
+# check NAME FOLDER: python checks of one folder, run in the image.
+check() {
+  docker run --rm -v "$PWD/captures:/captures:ro" "$IMAGE" python3 - "$1" "/captures/$(basename "$2")" "${3:-expected}" <<'PY' 2>&1 |
+import json, sys
+name, folder, want = sys.argv[1], sys.argv[2], sys.argv[3]
+def load(f): return json.load(open(folder + "/" + f))
+d, findings = load("summary.json"), load("findings.json")
 report = open(folder + "/REPORT.md").read()
 def port(c): return int(c["server"].rsplit(":", 1)[1])
 def say(ok, what): print(("ok   " if ok else "FAIL ") + name + ": " + what)
+if want == "expected":
+    say(findings["as_expected"] is True and "This run showed what the experiment is about." in report,
+        "findings.json and REPORT.md say the run showed what it is about")
 if name == "t2-concurrent":
     convs = [c for c in d["conversations"] if port(c) == 45000]
     events = sorted([(c["start"], 1) for c in convs] + [(c["end"], -1) for c in convs], key=lambda e: (e[0], -e[1]))
     openn = most = 0
     for _, change in events:
         openn += change; most = max(most, openn)
-    say(most >= 2, "at least 2 connections open at once in the capture (%d)" % most)
-    say(("Up to %d of the %d connections" % (most, len(convs))) in report, "REPORT.md states the overlap from the capture")
+    say(most >= 2 and ("Up to %d of the %d connections" % (most, len(convs))) in report,
+        "REPORT.md states the overlap the capture shows (%d at once)" % most)
 elif name == "t1-iterative":
     convs = [c for c in d["conversations"] if port(c) == 10000 and any(s["dir"] == "s2c" for s in c["segments"])]
     convs.sort(key=lambda c: min(s["time"] for s in c["segments"] if s["dir"] == "s2c"))
-    first, second = convs[0], convs[1]
-    fin = min(s["time"] for s in first["teardown"] if "FIN" in s["flags"])
-    byte = min(s["time"] for s in second["segments"] if s["dir"] == "s2c")
-    say(byte >= fin, "second client first echo byte (%.3f s) after the first client FIN (%.3f s)" % (byte, fin))
-    say("one client at a time" in report and ("%.3f s" % byte) in report, "REPORT.md states the wait with the capture times")
+    fin = min(s["time"] for s in convs[0]["teardown"] if "FIN" in s["flags"])
+    byte = min(s["time"] for s in convs[1]["segments"] if s["dir"] == "s2c")
+    say(byte >= fin and ("only at %.3f s" % byte) in report and "one client at a time" in report,
+        "second client's first echo byte (%.3f s) after the first client's FIN (%.3f s), stated in REPORT.md" % (byte, fin))
+elif name == "t2-crlf" and want == "expected":
+    say("got ERROR" in report and "got a reply: `JAM" in report and "Only the line that ends in CR LF" in report,
+        "REPORT.md pairs the bare LF and HELLO with ERROR and TIME with JAM")
 elif name == "t2-crlf":
-    say("got ERROR" in report and "got JAM" in report, "REPORT.md pairs requests with ERROR and JAM replies")
-elif name == "t1-echo":
-    c = [c for c in d["conversations"] if port(c) == 10000][0]
-    n = c["payload_bytes"]["client_to_server"]
-    say(n == 46 and ("received the same %d bytes" % n) in report, "46 bytes echoed, stated in REPORT.md")
-elif name == "t1-file":
-    c = [c for c in d["conversations"] if port(c) == 32444][0]
-    n = c["payload_bytes"]["client_to_server"]
-    say(n > 1000 and c["payload_bytes"]["server_to_client"] == n and str(n) in report, "the file (%d bytes) echoed, stated in REPORT.md" % n)
+    say("Only the line that ends in CR LF" not in report and "does not answer as the assignment asks" in report
+        and "got nothing within" in report and findings["as_expected"] is False,
+        "a server that waits for CR LF: REPORT.md says what it did instead (nothing within N s)")
+elif name in ("t1-echo", "t1-file"):
+    p = 10000 if name == "t1-echo" else 32444
+    c = [c for c in d["conversations"] if port(c) == p][0]
+    sent, back = c["stream_bytes"]["client_to_server"], c["stream_bytes"]["server_to_client"]
+    wire = c["payload_bytes"]["client_to_server"] + c["payload_bytes"]["server_to_client"]
+    say(sent == back and sent > 0 and ("sent %d bytes to port %d and got the same %d back" % (sent, p, back)) in report,
+        "%d stream bytes echoed, stated in REPORT.md" % sent)
+    resent = sum(c2["retransmissions"] for c2 in d["conversations"] if port(c2) == p)
+    if want == "lossy":
+        print("info %s: capture shows %d retransmitted segments, %d wire bytes for %d stream bytes" % (name, resent, wire, 2 * sent))
+        say(resent == 0 or ("segment was sent again" in report or "segments were sent again" in report),
+            "retransmissions in the capture (%d) are named in REPORT.md" % resent)
+        say(findings["facts"]["clients"][0]["result"]["bytes_received"] == sent,
+            "the byte count stated is what echo-client read (stream bytes, not wire bytes)")
 elif name == "t2-time":
     c = [c for c in d["conversations"] if port(c) == 45000][0]
     jams = [s for s in c["segments"] if s["payload"].startswith("JAM ")]
-    say(len(jams) == 2 and "got 2 JAM replies" in report and "Three-way handshake" in report, "TIME, TIME, QUIT with 2 JAM replies and the walk-through")
+    say(len(jams) == 2 and "got 2 JAM replies" in report and "Three-way handshake" in report,
+        "TIME, TIME, QUIT with 2 JAM replies and the walk-through")
 elif name == "t1-socket-info":
-    say("getaddrinfo entries" in report and "mesin-2" in report, "socket-info output from mesin-1 and mesin-2 reported")
-'
-for name in t1-socket-info t1-echo t1-file t1-iterative t2-time t2-concurrent t2-crlf; do
+    ok = "getaddrinfo entr" in report and "On mesin-2" in report
+    if d["packets"] == 0:
+        ok = ok and "The capture holds no packets" in report
+    say(ok, "socket-info from mesin-1 and mesin-2 reported; an empty capture explained (%d packets)" % d["packets"])
+PY
+    sed 's/^Traceback.*/FAIL '"$1"': the check raised an error/' | grep -E '^(ok|FAIL|info)'
+}
+
+for name in $names; do
   dir=$(latest "$name")
-  [ -n "$dir" ] || continue
-  docker run --rm -v "$PWD/captures:/captures:ro" "$IMAGE" python3 -c "$check" "$name" "/captures/$(basename "$dir")" 2>&1 |
-    sed 's/^Traceback.*/FAIL '"$name"': the check raised an error/' | grep -E '^(ok|FAIL)'
+  if [ -z "$dir" ]; then echo "FAIL $name: no folder"; continue; fi
+  missing=""
+  for f in capture.pcap plan.json runs.jsonl summary.json findings.json timeline.svg REPORT.md; do
+    [ -s "$dir/$f" ] || missing="$missing $f"
+  done
+  [ -z "$missing" ] && echo "ok   $name: the folder has the capture, plan, runs, summary, findings and REPORT.md" ||
+    echo "FAIL $name: missing$missing"
+  check "$name" "$dir"
 done
 
 # The report in Indonesian.
@@ -77,9 +99,10 @@ grep -q "## Temuan" "$dir/REPORT.md" && grep -q "mengirim TIME 2 kali" "$dir/REP
   echo "ok   t2-time: REPORT_LANG=id writes the report in Indonesian" ||
   echo "FAIL t2-time: REPORT_LANG=id did not give an Indonesian report"
 
-# SERVER=...: a student's own server takes the place of ours.
+# SERVER=...: a student's own (correct, threaded) server takes the place of ours.
 cat >work/.lab-test-server.py <<'PY'
-import datetime, socket, threading
+import datetime, socket, sys, threading
+lf_only = len(sys.argv) > 1 and sys.argv[1] == "--wait-for-crlf"
 def serve(conn):
     buf = b""
     with conn:
@@ -94,6 +117,8 @@ def serve(conn):
                     return
                 if line.startswith(b"TIME"):
                     conn.sendall(("JAM " + datetime.datetime.now().strftime("%H:%M:%S") + "\r\n").encode())
+                elif not lf_only:
+                    conn.sendall(b"ERROR unknown\r\n")
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", 45000))
@@ -105,14 +130,37 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
 SERVER="python3 /work/.lab-test-server.py" S=t2-time lab/lab.sh scenario >/dev/null 2>&1
-rm -f work/.lab-test-server.py
 dir=$(latest t2-time)
-if grep -q "python3 /work/.lab-test-server.py" "$dir/REPORT.md" && grep -q "got 2 JAM replies" "$dir/REPORT.md" &&
-  grep -q "connection from" "$dir/logs/mesin-1-student-server.log"; then
+if grep -q "A student's server stood in for ours on mesin-1: \`python3 /work/.lab-test-server.py\`" "$dir/REPORT.md" &&
+  grep -q "got 2 JAM replies" "$dir/REPORT.md" && grep -q "connection from" "$dir/logs/mesin-1-server.log"; then
   echo "ok   t2-time: SERVER=... runs the student's server on mesin-1, with its log in the report"
 else
   echo "FAIL t2-time: SERVER=... did not run the student's server as expected ($dir)"
 fi
+check t2-time "$dir"
+
+# A student's server that answers only lines ending in CR LF: the bare LF
+# line is never answered. The report must say so, not claim ERROR.
+SERVER="python3 /work/.lab-test-server.py --wait-for-crlf" S=t2-crlf lab/lab.sh scenario >/dev/null 2>&1
+check t2-crlf "$(latest t2-crlf)" student
+rm -f work/.lab-test-server.py
 status=$(docker exec progjar-mesin-1 labctl status | awk '$1 == "time" {print $2}')
-[ "$status" = running ] && echo "ok   t2-time: our time server is back after SERVER=..." ||
-  echo "FAIL t2-time: our time server was not restarted after SERVER=..."
+[ "$status" = running ] && echo "ok   t2-crlf: our time server is back after SERVER=..." ||
+  echo "FAIL t2-crlf: our time server was not restarted after SERVER=..."
+
+# A lossy link: 15% of the packets arriving at mesin-2 are dropped (in its
+# network namespace, after the capture on the bridge saw them), so the
+# server's echo is retransmitted and the capture holds bytes twice.
+if command -v nsenter >/dev/null && command -v iptables >/dev/null; then
+  pid=$(docker inspect -f '{{.State.Pid}}' progjar-mesin-2)
+  rule=(INPUT -p tcp --sport 32444 -m statistic --mode random --probability 0.15 -j DROP)
+  if nsenter -t "$pid" -n iptables -A "${rule[@]}" 2>/dev/null; then
+    S=t1-file lab/lab.sh scenario >/dev/null 2>&1
+    nsenter -t "$pid" -n iptables -D "${rule[@]}"
+    check t1-file "$(latest t1-file)" lossy
+  else
+    echo "info t1-file: iptables cannot add a rule in mesin-2's namespace here; lossy run skipped"
+  fi
+else
+  echo "info t1-file: nsenter or iptables missing on the host; lossy run skipped"
+fi

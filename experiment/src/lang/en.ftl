@@ -1,0 +1,176 @@
+# The report's sentences in English. Every message here must also be in
+# id.ftl (a test checks). Arguments are facts of the run; `-> [one] ...`
+# picks the plural form from a count.
+
+## The report's frame
+
+report-title = Experiment: { $name }
+report-ran = What ran where
+col-machine = machine
+col-command = command
+col-exit = exit
+server-ours = our server
+server-student = the student's server
+server-log = the server's log
+not-finished = did not finish
+report-findings = Findings
+report-expected = This run showed what the experiment is about.
+report-unexpected = This run did not show what the experiment is about; the findings say what happened instead.
+report-last-lines = The last lines of `{ $command }` on { $machine }:
+report-more-lines = ... ({ $n } more { $n ->
+    [one] line
+   *[other] lines
+  })
+report-walk = One conversation, step by step
+report-timeline = Timeline
+report-logs = Logs
+report-files = Files here: `capture.pcap` (open it in Wireshark), `summary.txt` and `summary.json` (pcap-summary), `timeline.svg`, `findings.json` (the facts behind every sentence above), `plan.json`, `runs.jsonl`, and the logs and results above.
+
+## Facts every experiment reports
+
+student-server = A student's server stood in for ours on mesin-1: `{ $command }`.
+server-not-listening = The server was not listening on port { $port } when the clients started.
+capture-holds = The capture holds { $packets } { $packets ->
+    [one] packet
+   *[other] packets
+  } ({ $tcp } TCP) in { $conversations } TCP { $conversations ->
+    [one] conversation
+   *[other] conversations
+  }; at most { $most } { $most ->
+    [one] was
+   *[other] were
+  } open at once.
+capture-problem = The capture file has a problem: { $error }.
+folder-problem = A file of this run could not be read: { $problem }.
+result-missing = `{ $command }` ended without writing its result (--json), so what it saw is not known.
+program-failed = `{ $command }` on { $machine } exited with code { $exit }.
+program-unfinished = `{ $command }` on { $machine } did not finish: the run ended before it did.
+resent = In conversation #{ $conversation } ({ $client }) { $segments } { $segments ->
+    [one] segment was
+   *[other] segments were
+  } sent again: { $bytes } payload { $bytes ->
+    [one] byte
+   *[other] bytes
+  } crossed the wire more than once. Byte counts here are stream bytes (each byte once, as the programs read them) unless they say "on the wire".
+reset = Conversation #{ $conversation } ({ $client }) ended with RST from { $sender } at { $time } s: the connection was aborted, not closed with FIN.
+
+## Echo (t1-echo, t1-file)
+
+echo-no-conversation = The capture holds no conversation with port { $port }: the client never reached the server.
+echo-bytes = { $client } sent { $sent } { $sent ->
+    [one] byte
+   *[other] bytes
+  } to port { $port } and { $same ->
+    [same] got the same { $back } back
+    [less] got only { $back } back
+   *[more] got { $back } back, more than it sent
+  } (stream bytes).
+echo-wire = On the wire that was { $wiresent } payload bytes out and { $wireback } back, because { $segments } { $segments ->
+    [one] segment was
+   *[other] segments were
+  } sent again.
+echo-client-identical = echo-client on { $machine } read the echo in { $pieces } { $pieces ->
+    [one] piece
+   *[other] pieces
+  } of at most { $chunk } bytes and found all { $bytes } bytes identical to what it sent ({ $rounds } { $rounds ->
+    [one] round
+   *[other] rounds
+  }).
+echo-client-different = echo-client on { $machine } sent { $sent } bytes and read { $received } back, and reported: { $error }
+
+## Iterative server (t1-iterative)
+
+iterative-waited = { $second } connected at { $connected } s but got its first echo byte only at { $echo } s: it waited { $waited } s after its handshake, until { $first }'s connection ended (at { $ended } s). The server serves one client at a time.
+iterative-overlapped = { $second } got its first echo byte at { $echo } s, before { $first }'s connection ended (at { $ended } s): the server served both at once.
+iterative-not-two = The capture holds { $served } echo { $served ->
+    [one] connection
+   *[other] connections
+  } that got an answer, not the two this experiment compares.
+
+## Time (t2-time, t2-concurrent)
+
+time-exchange = { $client } sent TIME { $times } { $times ->
+    [one] time
+   *[other] times
+  } and got { $jams } JAM { $jams ->
+    [one] reply
+   *[other] replies
+  } ({ $replies }){ $quit ->
+    [yes] , then QUIT
+   *[no] {""}
+  }; { $closer ->
+    [client] the client
+    [server] the server
+   *[nobody] nobody
+  } sent the first FIN.
+time-no-conversation = The capture holds no conversation with port 45000: the client never reached the time server.
+time-client-good = time-client on { $machine } ran { $sessions } { $sessions ->
+    [one] session
+   *[other] sessions
+  } and checked { $replies } { $replies ->
+    [one] reply
+   *[other] replies
+  }: every one was JAM hh:mm:ss, and the server closed after QUIT.
+time-client-bad = time-client on { $machine }: { $bad } of { $sessions } { $sessions ->
+    [one] session
+   *[other] sessions
+  } failed; the first said: { $error }
+concurrent-overlap = Up to { $most } of the { $connections } connections to port { $port } (from { $clients }) were open at the same time: the server handled several clients concurrently.
+concurrent-no-overlap = The { $connections } { $connections ->
+    [one] connection
+   *[other] connections
+  } to port { $port } never overlapped in time (at most { $most } open at once).
+
+## CR LF (t2-crlf)
+
+crlf-reply = `{ $sent }` got a reply: `{ $line }`.
+crlf-error = `{ $sent }` got ERROR: `{ $line }`.
+crlf-nothing = `{ $sent }` got nothing within { $secs } s.
+crlf-closed = `{ $sent }`: the server closed the connection.
+crlf-too-long = `{ $sent }` got a line longer than { $limit } bytes.
+crlf-not-sent = `{ $sent }` was not sent: the connection had already ended.
+crlf-probe-error = time-client crlf reported: { $error }
+crlf-as-asked = Only the line that ends in CR LF and begins with TIME got JAM; the bare LF and the unknown command got ERROR, and the connection stayed open.
+crlf-not-as-asked = So this server does not answer as the assignment asks: a bare LF and an unknown command should get ERROR, TIME with CR LF should get JAM, and the connection should stay open.
+
+## Socket info (t1-socket-info)
+
+socket-info-entries = On { $machine }, `{ $command }` got { $entries } getaddrinfo { $entries ->
+    [one] entry
+   *[other] entries
+  } ({ $addresses }).
+socket-info-timeouts = A new socket had { $before ->
+    [none] no timeout (None: it blocks)
+   *[other] a timeout of { $before } s
+  }; after settimeout({ $requested }) it had { $after ->
+    [none] none
+   *[other] { $after } s
+  }.
+socket-info-error = On { $machine }, `{ $command }` could not resolve the name: { $error }
+socket-info-no-packets-inside = The capture holds no packets: the lookups went to the resolver at { $resolvers } (from /etc/resolv.conf), an address inside each machine, and socket-info opens no connection, so nothing crossed the lab bridge.
+socket-info-no-packets = The capture holds no packets: nothing socket-info did crossed the lab bridge (the machines' resolvers: { $resolvers }).
+
+## One conversation, step by step
+
+walk-title = Conversation #{ $id }: client { $client } to server { $server }.
+walk-step = at { $time } s { $sender } sent [{ $flags }] seq={ $seq }
+walk-step-ack = at { $time } s { $sender } sent [{ $flags }] seq={ $seq }, ack={ $ack }
+walk-handshake = Three-way handshake.
+walk-syn = SYN asks to open a connection; seq=0 is the client's first sequence number, shown relative as Wireshark does.
+walk-syn-ack = the server agrees (SYN) and acknowledges the client's SYN (ack=1 = the client's seq + 1).
+walk-ack = the client acknowledges the server's SYN; the connection is open. Handshake round trip: { $rtt } ms.
+walk-no-handshake = The capture does not hold the whole handshake.
+walk-data = Data (PSH,ACK segments).
+walk-retransmission = sent again
+walk-out-of-order = out of order
+walk-more-segments = ... and { $n } more data { $n ->
+    [one] segment
+   *[other] segments
+  } (see summary.txt).
+walk-no-data = No data was sent.
+walk-data-explained = PSH asks the receiver to hand the data to the program at once; ACK acknowledges everything up to its number, so each side's ack grows by the other's payload length.
+walk-teardown = Teardown.
+walk-still-open = The connection was still open at the end of the capture.
+walk-rst = RST: the connection is aborted.
+walk-fin = FIN: this side has nothing more to send.
+walk-last-ack = the last ACK: the other side's FIN is acknowledged; the connection is closed.

@@ -1,0 +1,119 @@
+# Kalimat laporan dalam Bahasa Indonesia. Setiap pesan di en.ftl harus ada
+# juga di sini (diperiksa oleh tes). Bahasa Indonesia tidak punya bentuk
+# jamak, jadi hitungan cukup ditulis sebagai angka.
+
+## Kerangka laporan
+
+report-title = Percobaan: { $name }
+report-ran = Apa yang dijalankan di mana
+col-machine = mesin
+col-command = perintah
+col-exit = kode keluar
+server-ours = server kami
+server-student = server mahasiswa
+server-log = log server
+not-finished = tidak selesai
+report-findings = Temuan
+report-expected = Percobaan ini menunjukkan apa yang ingin ditunjukkan.
+report-unexpected = Percobaan ini tidak menunjukkan apa yang ingin ditunjukkan; temuan di bawah menjelaskan apa yang terjadi.
+report-last-lines = Baris terakhir dari `{ $command }` di { $machine }:
+report-more-lines = ... ({ $n } baris lagi)
+report-walk = Satu percakapan, langkah demi langkah
+report-timeline = Garis waktu
+report-logs = Log
+report-files = Berkas di sini: `capture.pcap` (buka di Wireshark), `summary.txt` dan `summary.json` (pcap-summary), `timeline.svg`, `findings.json` (fakta di balik setiap kalimat di atas), `plan.json`, `runs.jsonl`, serta log dan hasil di atas.
+
+## Fakta yang dilaporkan setiap percobaan
+
+student-server = Server mahasiswa menggantikan server kami di mesin-1: `{ $command }`.
+server-not-listening = Server tidak mendengarkan (listen) di port { $port } saat klien dimulai.
+capture-holds = Tangkapan memuat { $packets } paket ({ $tcp } TCP) dalam { $conversations } percakapan TCP; paling banyak { $most } terbuka bersamaan.
+capture-problem = Berkas tangkapan bermasalah: { $error }.
+folder-problem = Sebuah berkas dari percobaan ini tidak dapat dibaca: { $problem }.
+result-missing = `{ $command }` berakhir tanpa menulis hasilnya (--json), jadi apa yang dilihatnya tidak diketahui.
+program-failed = `{ $command }` di { $machine } keluar dengan kode { $exit }.
+program-unfinished = `{ $command }` di { $machine } tidak selesai: percobaan berakhir lebih dulu.
+resent = Dalam percakapan #{ $conversation } ({ $client }) { $segments } segmen dikirim ulang: { $bytes } byte payload melewati jaringan lebih dari sekali. Jumlah byte di sini adalah byte stream (setiap byte sekali, seperti yang dibaca program) kecuali disebut "di jaringan".
+reset = Percakapan #{ $conversation } ({ $client }) diakhiri dengan RST dari { $sender } pada { $time } s: koneksi dibatalkan, bukan ditutup dengan FIN.
+
+## Echo (t1-echo, t1-file)
+
+echo-no-conversation = Tangkapan tidak memuat percakapan dengan port { $port }: klien tidak pernah mencapai server.
+echo-bytes = { $client } mengirim { $sent } byte ke port { $port } dan { $same ->
+    [same] menerima { $back } byte yang sama kembali
+    [less] hanya menerima { $back } byte kembali
+   *[more] menerima { $back } byte kembali, lebih banyak dari yang dikirim
+  } (byte stream).
+echo-wire = Di jaringan itu menjadi { $wiresent } byte payload keluar dan { $wireback } kembali, karena { $segments } segmen dikirim ulang.
+echo-client-identical = echo-client di { $machine } membaca echo dalam { $pieces } potongan paling banyak { $chunk } byte dan mendapati ke-{ $bytes } byte identik dengan yang dikirim ({ $rounds } putaran).
+echo-client-different = echo-client di { $machine } mengirim { $sent } byte dan membaca { $received } byte kembali, dan melaporkan: { $error }
+
+## Server iteratif (t1-iterative)
+
+iterative-waited = { $second } terhubung pada { $connected } s tetapi baru menerima byte echo pertama pada { $echo } s: ia menunggu { $waited } s setelah handshake, sampai koneksi { $first } selesai (pada { $ended } s). Server melayani satu klien pada satu waktu.
+iterative-overlapped = { $second } menerima byte echo pertama pada { $echo } s, sebelum koneksi { $first } selesai (pada { $ended } s): server melayani keduanya sekaligus.
+iterative-not-two = Tangkapan memuat { $served } koneksi echo yang dijawab, bukan dua yang dibandingkan percobaan ini.
+
+## Waktu (t2-time, t2-concurrent)
+
+time-exchange = { $client } mengirim TIME { $times } kali dan menerima { $jams } balasan JAM ({ $replies }){ $quit ->
+    [yes] , lalu QUIT
+   *[no] {""}
+  }; { $closer ->
+    [client] klien
+    [server] server
+   *[nobody] tidak ada yang
+  } mengirim FIN pertama.
+time-no-conversation = Tangkapan tidak memuat percakapan dengan port 45000: klien tidak pernah mencapai server waktu.
+time-client-good = time-client di { $machine } menjalankan { $sessions } sesi dan memeriksa { $replies } balasan: semuanya JAM hh:mm:ss, dan server menutup koneksi setelah QUIT.
+time-client-bad = time-client di { $machine }: { $bad } dari { $sessions } sesi gagal; yang pertama melaporkan: { $error }
+concurrent-overlap = Hingga { $most } dari { $connections } koneksi ke port { $port } (dari { $clients }) terbuka bersamaan: server melayani beberapa klien secara konkuren.
+concurrent-no-overlap = { $connections } koneksi ke port { $port } tidak pernah tumpang tindih (paling banyak { $most } terbuka bersamaan).
+
+## CR LF (t2-crlf)
+
+crlf-reply = `{ $sent }` mendapat balasan: `{ $line }`.
+crlf-error = `{ $sent }` mendapat ERROR: `{ $line }`.
+crlf-nothing = `{ $sent }` tidak mendapat apa-apa dalam { $secs } s.
+crlf-closed = `{ $sent }`: server menutup koneksi.
+crlf-too-long = `{ $sent }` mendapat baris lebih panjang dari { $limit } byte.
+crlf-not-sent = `{ $sent }` tidak dikirim: koneksi sudah berakhir.
+crlf-probe-error = time-client crlf melaporkan: { $error }
+crlf-as-asked = Hanya baris yang diakhiri CR LF dan diawali TIME yang mendapat JAM; LF saja dan perintah tak dikenal mendapat ERROR, dan koneksi tetap terbuka.
+crlf-not-as-asked = Jadi server ini tidak menjawab seperti yang diminta tugas: LF saja dan perintah tak dikenal seharusnya mendapat ERROR, TIME dengan CR LF seharusnya mendapat JAM, dan koneksi seharusnya tetap terbuka.
+
+## Info socket (t1-socket-info)
+
+socket-info-entries = Di { $machine }, `{ $command }` mendapat { $entries } entri getaddrinfo ({ $addresses }).
+socket-info-timeouts = Socket baru { $before ->
+    [none] tidak punya timeout (None: blocking)
+   *[other] punya timeout { $before } s
+  }; setelah settimeout({ $requested }) menjadi { $after ->
+    [none] tidak ada
+   *[other] { $after } s
+  }.
+socket-info-error = Di { $machine }, `{ $command }` tidak dapat menerjemahkan nama: { $error }
+socket-info-no-packets-inside = Tangkapan tidak memuat paket: pencarian nama dijawab oleh resolver di { $resolvers } (dari /etc/resolv.conf), alamat di dalam setiap mesin, dan socket-info tidak membuka koneksi, jadi tidak ada yang melewati bridge lab.
+socket-info-no-packets = Tangkapan tidak memuat paket: tidak ada yang dilakukan socket-info yang melewati bridge lab (resolver mesin: { $resolvers }).
+
+## Satu percakapan, langkah demi langkah
+
+walk-title = Percakapan #{ $id }: klien { $client } ke server { $server }.
+walk-step = pada { $time } s { $sender } mengirim [{ $flags }] seq={ $seq }
+walk-step-ack = pada { $time } s { $sender } mengirim [{ $flags }] seq={ $seq }, ack={ $ack }
+walk-handshake = Three-way handshake (jabat tangan tiga langkah).
+walk-syn = SYN meminta membuka koneksi; seq=0 adalah nomor urut awal klien (relatif, seperti di Wireshark).
+walk-syn-ack = server setuju (SYN) dan mengakui SYN klien (ack=1 = seq klien + 1).
+walk-ack = klien mengakui SYN server; koneksi terbuka. Waktu handshake: { $rtt } ms.
+walk-no-handshake = Tangkapan tidak memuat handshake lengkap.
+walk-data = Data (segmen PSH,ACK).
+walk-retransmission = dikirim ulang
+walk-out-of-order = tidak berurutan
+walk-more-segments = ... dan { $n } segmen data lagi (lihat summary.txt).
+walk-no-data = Tidak ada data yang dikirim.
+walk-data-explained = PSH meminta penerima segera menyerahkan data ke program; ACK mengakui semua byte sampai nomornya, sehingga ack tiap sisi bertambah sebanyak panjang payload sisi lain.
+walk-teardown = Penutupan koneksi (teardown).
+walk-still-open = Koneksi masih terbuka di akhir tangkapan.
+walk-rst = RST: koneksi dibatalkan.
+walk-fin = FIN: sisi ini tidak akan mengirim data lagi.
+walk-last-ack = ACK terakhir: FIN sisi lain diakui; koneksi tertutup.

@@ -1,0 +1,16 @@
+//! The experiments of the course, one file each.
+//!
+//! A file holds the experiment's parameters and plan, the facts it
+//! measures (a struct written to `findings.json`), and the findings those
+//! facts make. Shared pieces: [`echo`] (t1-echo and t1-file measure the same
+//! things) and [`time_lines`] (reading TIME and JAM lines out of a capture).
+
+pub mod echo;
+pub mod t1_echo;
+pub mod t1_file;
+pub mod t1_iterative;
+pub mod t1_socket_info;
+pub mod t2_concurrent;
+pub mod t2_crlf;
+pub mod t2_time;
+pub mod time_lines;

@@ -1,0 +1,45 @@
+//! The lines of a time-protocol conversation, read back from the capture.
+//!
+//! The captured payloads of one direction are joined in order (segments
+//! sent again are skipped: each byte once) and cut into lines at LF, so a
+//! request split over two segments is still one request.
+
+use pcap_summary::conversation::{Anomaly, Conversation, Dir};
+use progjar_protocol::escape::escape_bytes;
+
+/// What one direction of a conversation said, line by line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lines {
+    /// Whole lines (LF included), escaped like `TIME\r\n`.
+    pub lines: Vec<String>,
+    /// Whether some payload was not kept by the summary (long transfers),
+    /// so the lines are only the first ones.
+    pub incomplete: bool,
+}
+
+impl Lines {
+    /// The lines `dir` sent in `c`.
+    pub fn of(c: &Conversation, dir: Dir) -> Lines {
+        let mut bytes = Vec::new();
+        let mut incomplete = c.segments_not_shown > 0;
+        for s in c.segments.iter().filter(|s| s.step.dir == dir) {
+            if s.anomaly == Some(Anomaly::Retransmission) {
+                continue;
+            }
+            if s.payload.len() as u64 != u64::from(s.len) {
+                incomplete = true;
+            }
+            bytes.extend_from_slice(&s.payload);
+        }
+        let lines = bytes
+            .split_inclusive(|&b| b == b'\n')
+            .map(escape_bytes)
+            .collect();
+        Lines { lines, incomplete }
+    }
+
+    /// Lines that begin with `word`.
+    pub fn starting_with<'a>(&'a self, word: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        self.lines.iter().filter(move |l| l.starts_with(word))
+    }
+}

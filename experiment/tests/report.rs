@@ -1,0 +1,640 @@
+//! `experiment report` on run folders written here: a capture made with the
+//! test kit, the plan the experiment really makes, the runner's records and
+//! the clients' JSON results. Each test checks that every sentence comes from
+//! those facts, in both languages, including runs that went wrong.
+
+use std::path::Path;
+use std::process::Command;
+
+use progjar_client::results::{
+    AddrInfo, CrlfExchange, CrlfOutcome, CrlfProbeResult, EchoMode, EchoResult, SocketInfoResult,
+    TimeRun, TimeSessionResult,
+};
+use progjar_experiment::lang::{message_ids, Lang};
+use progjar_experiment::plan::Settings;
+use progjar_experiment::registry;
+use progjar_testkit::{CaptureBuilder, Direction::*, TcpSession};
+use serde::Serialize;
+
+/// What became of one planned command, by its id.
+struct Outcome {
+    id: u32,
+    exit: i32,
+    log: &'static str,
+    result: Option<serde_json::Value>,
+}
+
+fn outcome(id: u32, exit: i32, log: &'static str, result: Option<impl Serialize>) -> Outcome {
+    Outcome {
+        id,
+        exit,
+        log,
+        result: result.map(|r| serde_json::to_value(r).expect("result as JSON")),
+    }
+}
+
+/// The server side of a run: its command line, its log, whether it listened.
+struct ServerSide {
+    cmdline: &'static str,
+    log: &'static str,
+    listening: bool,
+}
+
+const OUR_TIME_SERVER: ServerSide = ServerSide {
+    cmdline: "time-server --port 45000 --mode async",
+    log: "listening on 0.0.0.0:45000\n",
+    listening: true,
+};
+
+const OUR_ECHO_SERVER: ServerSide = ServerSide {
+    cmdline: "echo-server --port 10000 --mode iterative",
+    log: "listening on 0.0.0.0:10000\n",
+    listening: true,
+};
+
+/// A run folder as `make scenario` leaves it.
+fn folder(
+    scenario: &str,
+    env: &[(&str, &str)],
+    capture: &CaptureBuilder,
+    outcomes: &[Outcome],
+    server: Option<&ServerSide>,
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path();
+    let s = registry::find(scenario).expect("a known scenario");
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let settings = Settings::from_lookup(s.params(), |name| {
+        env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    });
+    let plan = s.plan(&settings).expect("a plan");
+    std::fs::create_dir_all(path.join("logs")).expect("logs");
+    std::fs::create_dir_all(path.join("results")).expect("results");
+    std::fs::write(
+        path.join("plan.json"),
+        serde_json::to_string(&plan).expect("plan"),
+    )
+    .expect("plan.json");
+    capture
+        .write_pcap(path.join("capture.pcap"))
+        .expect("capture");
+    let mut runs = String::new();
+    for o in outcomes {
+        let planned = plan
+            .commands()
+            .find(|c| c.id == o.id)
+            .expect("a planned id");
+        std::fs::write(path.join(planned.log_file()), o.log).expect("log");
+        if let Some(result) = &o.result {
+            std::fs::write(path.join(planned.result_file()), result.to_string()).expect("result");
+        }
+        runs.push_str(&format!(
+            "{{\"id\":{},\"exit\":{},\"started\":1700000000.0,\"ended\":1700000001.0}}\n",
+            o.id, o.exit
+        ));
+    }
+    std::fs::write(path.join("runs.jsonl"), runs).expect("runs");
+    if let Some(server) = server {
+        std::fs::write(path.join("logs/mesin-1-server.cmdline"), server.cmdline).expect("cmdline");
+        std::fs::write(path.join("logs/mesin-1-server.log"), server.log).expect("server log");
+        std::fs::write(
+            path.join("server-status.json"),
+            format!("{{\"listening\":{}}}", server.listening),
+        )
+        .expect("status");
+    }
+    dir
+}
+
+/// Runs `experiment report` in `lang`; returns REPORT.md.
+fn report(dir: &Path, lang: Lang) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_experiment"))
+        .arg("report")
+        .arg(dir)
+        .args(["--lang", lang.tag()])
+        .env_remove("REPORT_LANG")
+        .output()
+        .expect("experiment runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("REPORT.md")).expect("REPORT.md");
+    for id in message_ids(Lang::En.source()) {
+        assert!(
+            !text.contains(&format!("[{id}]")),
+            "message {id} missing in {lang:?}:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("{$"),
+        "an argument was not filled in:\n{text}"
+    );
+    text
+}
+
+fn findings(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(dir.join("findings.json")).expect("findings.json"),
+    )
+    .expect("findings.json is JSON")
+}
+
+fn echo_result(bytes: u64, pieces: u64, identical: bool, error: Option<&str>) -> EchoResult {
+    EchoResult {
+        server: "172.16.16.101:10000".into(),
+        local: Some("172.16.16.102:40000".into()),
+        mode: EchoMode::Lockstep,
+        rounds_planned: 1,
+        rounds_sent: 1,
+        bytes_sent: bytes,
+        bytes_received: if identical { bytes } else { bytes / 2 },
+        pieces,
+        chunk: 16,
+        payload_bytes: bytes,
+        identical,
+        half_closed: false,
+        error: error.map(str::to_string),
+    }
+}
+
+/// An echo of `message` from mesin-`octet` at `t0`; the echo comes at `t_echo`.
+fn echo_session(octet: u8, port: u16, t0: f64, t_echo: f64, t_fin: f64) -> TcpSession {
+    let mut s = TcpSession::new(&format!("172.16.16.{octet}:{port}"), "172.16.16.101:10000");
+    s.handshake(t0);
+    s.send(ClientToServer, t0 + 0.001, b"halo");
+    s.send(ServerToClient, t_echo, b"halo");
+    s.close(ClientToServer, t_fin);
+    s
+}
+
+#[test]
+fn the_iterative_wait_is_computed_from_the_capture() {
+    let mut capture = CaptureBuilder::new();
+    // mesin-2 is served at once; mesin-3 connects meanwhile but waits until
+    // mesin-2's connection is over.
+    capture.add_session(&echo_session(102, 40000, 0.0, 0.002, 0.003));
+    capture.add_session(&echo_session(103, 40001, 0.0021, 6.0, 6.001));
+    let ok = Some(echo_result(4, 1, true, None));
+    let dir = folder(
+        "t1-iterative",
+        &[("T1_INTERVAL", "1")],
+        &capture,
+        &[
+            outcome(1, 0, "log\n", ok.clone()),
+            outcome(2, 0, "log\n", ok),
+        ],
+        Some(&OUR_ECHO_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("mesin-3 connected at 0.002 s but got its first echo byte only at 6.000 s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("until mesin-2's connection ended (at 0.003 s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("The server serves one client at a time."),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "| mesin-2 | `echo-client 172.16.16.101 10000 --repeat 3 --interval 1` | 0 |"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("| mesin-1 | `echo-server --port 10000 --mode iterative` (our server)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("**Three-way handshake.**") && text.contains("[SYN,ACK] seq=0, ack=1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("This run showed what the experiment is about."),
+        "{text}"
+    );
+    assert_eq!(findings(dir.path())["facts"]["second_waited"], true);
+    for file in [
+        "summary.txt",
+        "summary.json",
+        "timeline.svg",
+        "findings.json",
+    ] {
+        assert!(dir.path().join(file).is_file(), "{file}");
+    }
+    let indonesian = report(dir.path(), Lang::Id);
+    assert!(
+        indonesian.contains("## Temuan")
+            && indonesian.contains("Server melayani satu klien pada satu waktu"),
+        "{indonesian}"
+    );
+}
+
+#[test]
+fn overlapping_service_is_reported_as_such_not_as_waiting() {
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&echo_session(102, 40000, 0.0, 0.1, 0.5));
+    capture.add_session(&echo_session(103, 40001, 0.1, 0.2, 0.3));
+    let ok = Some(echo_result(4, 1, true, None));
+    let dir = folder(
+        "t1-iterative",
+        &[],
+        &capture,
+        &[outcome(1, 0, "", ok.clone()), outcome(2, 0, "", ok)],
+        Some(&OUR_ECHO_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(text.contains("the server served both at once"), "{text}");
+    assert!(!text.contains("one client at a time"), "{text}");
+    assert!(
+        text.contains("did not show what the experiment is about"),
+        "{text}"
+    );
+}
+
+/// The file echo with one lost segment each way: the capture holds the
+/// bytes that went twice, the client read each byte once.
+#[test]
+fn a_lossy_file_echo_states_stream_bytes_and_names_the_retransmissions() {
+    let file: Vec<u8> = (0..35149u32)
+        .map(|i| b"GNU GPL received \"x\" "[i as usize % 21])
+        .collect();
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:32444");
+    s.handshake(0.0);
+    let mut t = 0.01;
+    let mut first = None;
+    for piece in file.chunks(1448) {
+        let sent = s.send(ClientToServer, t, piece);
+        first.get_or_insert(sent);
+        s.send(ServerToClient, t + 0.0005, piece);
+        t += 0.001;
+    }
+    // The first segment is sent again 200 ms later: 1448 bytes twice on the wire.
+    s.retransmit(t + 0.2, first.expect("a segment"));
+    s.close(ClientToServer, t + 0.3);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    // The log says "received \"" many times: the report must not count that.
+    let log = "received \"GNU\"\nreceived \"GPL\"\nreceived \"x\"\n";
+    let dir = folder(
+        "t1-file",
+        &[],
+        &capture,
+        &[outcome(
+            1,
+            0,
+            log,
+            Some(echo_result(35149, 2197, true, None)),
+        )],
+        Some(&ServerSide {
+            cmdline: "echo-server --port 32444 --mode iterative",
+            log: "",
+            listening: true,
+        }),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains(
+            "mesin-2 sent 35149 bytes to port 32444 and got the same 35149 back (stream bytes)."
+        ),
+        "{text}"
+    );
+    assert!(text.contains("On the wire that was 36597 payload bytes out and 35149 back, because 1 segment was sent again."), "{text}");
+    assert!(
+        text.contains("read the echo in 2197 pieces of at most 16 bytes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1448 payload bytes crossed the wire more than once"),
+        "{text}"
+    );
+    let facts = findings(dir.path());
+    assert_eq!(facts["facts"]["conversations"][0]["stream_sent"], 35149);
+    assert_eq!(facts["facts"]["conversations"][0]["wire_sent"], 36597);
+    report(dir.path(), Lang::Id);
+}
+
+#[test]
+fn a_crashed_client_is_reported_with_its_exit_code_and_last_lines() {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:10000");
+    s.handshake(0.0);
+    s.send(ClientToServer, 0.01, b"INI ADALAH DATA");
+    s.rst(ClientToServer, 0.02);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    let log = "connected\nthread 'main' panicked at src/main.rs:3:5:\nboom\nnote: run with `RUST_BACKTRACE=1`\n";
+    let dir = folder(
+        "t1-echo",
+        &[],
+        &capture,
+        &[outcome(1, 101, log, None::<EchoResult>)],
+        Some(&OUR_ECHO_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("`echo-client 172.16.16.101 10000` on mesin-2 exited with code 101."),
+        "{text}"
+    );
+    assert!(
+        text.contains("The last lines of `echo-client 172.16.16.101 10000` on mesin-2:"),
+        "{text}"
+    );
+    assert!(text.contains("ended without writing its result"), "{text}");
+    assert!(text.contains("ended with RST from mesin-2"), "{text}");
+    assert!(
+        text.contains("did not show what the experiment is about"),
+        "{text}"
+    );
+    // The traceback is shown as output, never inside a sentence.
+    let findings_section = text
+        .split("## Findings")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap_or("");
+    assert!(!findings_section.contains("panicked"), "{findings_section}");
+    assert_eq!(findings(dir.path())["as_expected"], false);
+    report(dir.path(), Lang::Id);
+}
+
+fn crlf_result(outcomes: Vec<(&str, CrlfOutcome)>) -> CrlfProbeResult {
+    CrlfProbeResult {
+        server: "172.16.16.101:45000".into(),
+        local: Some("172.16.16.102:40000".into()),
+        connected: true,
+        passed: false,
+        failures: Vec::new(),
+        requests: outcomes
+            .into_iter()
+            .map(|(sent, outcome)| CrlfExchange {
+                sent: sent.into(),
+                outcome,
+                elapsed_secs: 0.0,
+                partial: None,
+            })
+            .collect(),
+        error: None,
+    }
+}
+
+/// A student's server that waits for CR LF: it never answers the bare LF
+/// line; its one JAM comes after the client's FIN and is answered with RST.
+#[test]
+fn a_server_that_never_answers_a_bare_lf_is_not_said_to_send_error() {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:45000");
+    s.handshake(0.0);
+    s.send(ClientToServer, 0.01, b"TIME\n");
+    s.send(ClientToServer, 2.01, b"HELLO\r\n");
+    s.send(ClientToServer, 4.01, b"TIME\r\n");
+    s.fin(ClientToServer, 6.01);
+    s.send(ServerToClient, 6.02, b"JAM 10:00:00\r\n");
+    s.rst(ClientToServer, 6.03);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    let probe = crlf_result(vec![
+        ("TIME\\n", CrlfOutcome::Nothing { waited_secs: 2.0 }),
+        ("HELLO\\r\\n", CrlfOutcome::Nothing { waited_secs: 2.0 }),
+        ("TIME\\r\\n", CrlfOutcome::Nothing { waited_secs: 2.0 }),
+        ("QUIT\\r\\n", CrlfOutcome::Nothing { waited_secs: 2.0 }),
+    ]);
+    let dir = folder(
+        "t2-crlf",
+        &[("SERVER", "python3 /work/server_waktu.py")],
+        &capture,
+        &[outcome(
+            1,
+            1,
+            "sent \"TIME\\n\" -> nothing within 2.0 s\n",
+            Some(probe),
+        )],
+        Some(&ServerSide {
+            cmdline: "python3 /work/server_waktu.py",
+            log: "",
+            listening: true,
+        }),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains(
+            "A student's server stood in for ours on mesin-1: `python3 /work/server_waktu.py`."
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("`TIME\\n` got nothing within 2.0 s."),
+        "{text}"
+    );
+    assert!(
+        text.contains("So this server does not answer as the assignment asks"),
+        "{text}"
+    );
+    assert!(!text.contains("got ERROR"), "{text}");
+    assert!(!text.contains("Only the line that ends in CR LF"), "{text}");
+    assert!(text.contains("ended with RST from mesin-2"), "{text}");
+    assert!(text.contains("exited with code 1"), "{text}");
+    report(dir.path(), Lang::Id);
+}
+
+#[test]
+fn our_time_server_answers_crlf_as_the_assignment_asks() {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:45000");
+    s.handshake(0.0);
+    let error = b"ERROR lines must end in CR LF\r\n";
+    s.send(ClientToServer, 0.01, b"TIME\n");
+    s.send(ServerToClient, 0.011, error);
+    s.send(ClientToServer, 0.02, b"HELLO\r\n");
+    s.send(ServerToClient, 0.021, b"ERROR unknown command\r\n");
+    s.send(ClientToServer, 0.03, b"TIME\r\n");
+    s.send(ServerToClient, 0.031, b"JAM 10:00:00\r\n");
+    s.send(ClientToServer, 0.04, b"QUIT\r\n");
+    s.close(ServerToClient, 0.041);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    let probe = crlf_result(vec![
+        (
+            "TIME\\n",
+            CrlfOutcome::Error {
+                line: "ERROR lines must end in CR LF\\r\\n".into(),
+            },
+        ),
+        (
+            "HELLO\\r\\n",
+            CrlfOutcome::Error {
+                line: "ERROR unknown command\\r\\n".into(),
+            },
+        ),
+        (
+            "TIME\\r\\n",
+            CrlfOutcome::Reply {
+                line: "JAM 10:00:00\\r\\n".into(),
+            },
+        ),
+        ("QUIT\\r\\n", CrlfOutcome::Closed),
+    ]);
+    let dir = folder(
+        "t2-crlf",
+        &[],
+        &capture,
+        &[outcome(1, 0, "", Some(probe))],
+        Some(&OUR_TIME_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("`TIME\\n` got ERROR: `ERROR lines must end in CR LF\\r\\n`."),
+        "{text}"
+    );
+    assert!(
+        text.contains("`TIME\\r\\n` got a reply: `JAM 10:00:00\\r\\n`."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Only the line that ends in CR LF and begins with TIME got JAM"),
+        "{text}"
+    );
+    assert!(
+        text.contains("This run showed what the experiment is about."),
+        "{text}"
+    );
+    report(dir.path(), Lang::Id);
+}
+
+#[test]
+fn a_time_session_counts_requests_split_over_segments_once() {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:45000");
+    s.handshake(0.0);
+    s.send(ClientToServer, 0.01, b"TI");
+    s.send(ClientToServer, 0.02, b"ME\r\n");
+    s.send(ServerToClient, 0.021, b"JAM 10:00:00\r\n");
+    s.send(ClientToServer, 1.02, b"TIME\r\n");
+    s.send(ServerToClient, 1.021, b"JAM 10:00:01\r\n");
+    s.send(ClientToServer, 1.03, b"QUIT\r\n");
+    s.close(ServerToClient, 1.031);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    let run = TimeRun {
+        server: "172.16.16.101:45000".into(),
+        interrupted: false,
+        sessions: vec![TimeSessionResult {
+            client: 1,
+            round: 1,
+            local: None,
+            requests_sent: 2,
+            replies: vec!["JAM 10:00:00".into(), "JAM 10:00:01".into()],
+            quit_sent: true,
+            closed_by_server: true,
+            error: None,
+        }],
+    };
+    let dir = folder(
+        "t2-time",
+        &[],
+        &capture,
+        &[outcome(1, 0, "", Some(run))],
+        Some(&OUR_TIME_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("mesin-2 sent TIME 2 times and got 2 JAM replies (`JAM 10:00:00\\r\\n`, `JAM 10:00:01\\r\\n`), then QUIT; the server sent the first FIN."),
+        "{text}"
+    );
+    assert!(
+        text.contains("time-client on mesin-2 ran 1 session and checked 2 replies"),
+        "{text}"
+    );
+    let id = report(dir.path(), Lang::Id);
+    assert!(
+        id.contains("mesin-2 mengirim TIME 2 kali dan menerima 2 balasan JAM"),
+        "{id}"
+    );
+}
+
+#[test]
+fn socket_info_explains_an_empty_capture_from_the_resolvers_it_reported() {
+    let capture = CaptureBuilder::new();
+    let result = SocketInfoResult {
+        host: "mesin-1".into(),
+        port: "45000".into(),
+        entries: vec![AddrInfo {
+            family: "AF_INET".into(),
+            socket_type: "SOCK_STREAM".into(),
+            protocol: "IPPROTO_TCP".into(),
+            address: "172.16.16.101:45000".into(),
+        }],
+        default_timeout_secs: None,
+        timeout_requested_secs: 10.0,
+        timeout_after_set_secs: Some(10.0),
+        resolvers: vec!["127.0.0.11".into()],
+        error: None,
+    };
+    let dir = folder(
+        "t1-socket-info",
+        &[],
+        &capture,
+        &[
+            outcome(1, 0, "", Some(result.clone())),
+            outcome(2, 0, "", Some(result)),
+        ],
+        None,
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(text.contains("On mesin-2, `socket-info mesin-1 45000` got 1 getaddrinfo entry (172.16.16.101:45000)."), "{text}");
+    assert!(
+        text.contains(
+            "A new socket had no timeout (None: it blocks); after settimeout(10) it had 10 s."
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("the lookups went to the resolver at 127.0.0.11"),
+        "{text}"
+    );
+    report(dir.path(), Lang::Id);
+}
+
+#[test]
+fn a_folder_without_a_capture_is_a_clear_error() {
+    let dir = folder("t2-time", &[], &CaptureBuilder::new(), &[], None);
+    std::fs::remove_file(dir.path().join("capture.pcap")).expect("removed");
+    let out = Command::new(env!("CARGO_BIN_EXE_experiment"))
+        .arg("report")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("capture.pcap"));
+}
+
+#[test]
+fn plans_print_one_line_per_command_and_refuse_bad_settings() {
+    let out = Command::new(env!("CARGO_BIN_EXE_experiment"))
+        .args(["plan", "t2-concurrent"])
+        .env("T2_CLIENTS", "2")
+        .env("LAB_NET", "10.77.0")
+        .env_remove("SERVER")
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let runs: Vec<&str> = text.lines().filter(|l| l.starts_with("run\t")).collect();
+    assert_eq!(runs.len(), 2, "{text}");
+    assert!(
+        runs[1].ends_with(
+            "\ttime-client 10.77.0.101 45000 --clients 2 --stagger 1 --count 3 --interval 1"
+        ),
+        "{text}"
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_experiment"))
+        .args(["plan", "t2-concurrent"])
+        .env("T2_CLIENTS", "many")
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("T2_CLIENTS=many"));
+}
