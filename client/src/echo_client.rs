@@ -1,19 +1,34 @@
 //! The Tugas 1 echo client: send, read the echo in small pieces, check it.
 //!
+//! By default it behaves like the course's `client.py` on the wire
+//! ([`EchoMode::Lockstep`]): for each round it sends the payload, reads until
+//! that round's whole echo is back (checked byte for byte), waits the
+//! interval, and only then sends the next round; after the last echo it
+//! closes the connection (one full close, no early half-close).
+//!
 //! The course's client sends everything and only then reads. With a large
 //! file that deadlocks: the server blocks writing the echo because nobody
 //! reads it, so it stops reading, so the client blocks writing. Here a second
-//! thread sends while the main thread reads, so any size works.
+//! thread writes the round's payload while the main thread reads, so any size
+//! works, and the next round still waits for the previous echo.
+//!
+//! [`EchoMode::Stream`] keeps the older behaviour: a thread sends every round
+//! on the interval's timer while the main thread reads, and half-closes
+//! (`shutdown(Write)`) right after the last send; the echo is read until the
+//! server closes.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use progjar_protocol::echo::{EchoMismatch, EchoVerifier};
 use progjar_protocol::escape::{escape_preview, quoted};
 use tracing::{debug, info};
 
-use crate::connect::{connect_blocking, ConnectError};
+use crate::connect::{connect_blocking, target, ConnectError};
+pub use crate::results::EchoMode;
+use crate::results::EchoResult;
 
 /// Above this many bytes in all, pieces are logged at debug level only.
 const LOG_EVERY_PIECE_UP_TO: u64 = 64 * 1024;
@@ -29,14 +44,16 @@ pub struct EchoPlan {
     pub payload: Vec<u8>,
     /// How many times to send them on this connection.
     pub repeat: u64,
-    /// Pause between two sends.
+    /// Pause between two sends (lockstep: after the previous echo is back).
     pub interval: Duration,
     /// Bytes read at a time.
     pub chunk: usize,
     /// Give up connecting after this long.
     pub connect_timeout: Duration,
-    /// Give up when nothing arrives for this long.
+    /// Give up when nothing arrives (or nothing can be sent) for this long.
     pub read_timeout: Duration,
+    /// One round at a time, or all rounds on a timer.
+    pub mode: EchoMode,
 }
 
 /// What went wrong.
@@ -56,6 +73,14 @@ pub enum EchoError {
         /// The timeout.
         secs: f64,
     },
+    /// The server took nothing more for the timeout.
+    #[error("could not send for {secs:.1} s after {sent} bytes: the server is not reading (is it busy with another client? raise --timeout)")]
+    SendTimeout {
+        /// Bytes sent before the wait.
+        sent: u64,
+        /// The timeout.
+        secs: f64,
+    },
     /// A socket error.
     #[error("{what}: {source}")]
     Io {
@@ -66,85 +91,278 @@ pub enum EchoError {
     },
 }
 
-/// What a successful run saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EchoReport {
-    /// Bytes echoed (and checked).
-    pub bytes: u64,
-    /// Reads it took.
-    pub pieces: u64,
+/// What the sending side did; shared between the threads.
+#[derive(Default)]
+struct Sent {
+    bytes: AtomicU64,
+    rounds: AtomicU64,
+    half_closed: AtomicBool,
+    /// The sending side failed first and shut the socket down to wake the reader.
+    gave_up: AtomicBool,
 }
 
-/// Sends the payload `repeat` times, reads the echo, and checks it.
-pub fn run(plan: &EchoPlan) -> Result<EchoReport, EchoError> {
+/// What the reading side saw.
+struct Received {
+    verifier: EchoVerifier,
+    /// Bytes read, including any beyond what was expected.
+    bytes: u64,
+    pieces: u64,
+    buf: Vec<u8>,
+    log_each: bool,
+}
+
+/// Sends the payload `repeat` times, reads the echo, and checks it. Never
+/// fails: what went wrong is the result's `error`.
+pub fn run(plan: &EchoPlan) -> EchoResult {
+    let sent = Sent::default();
+    let total = plan.payload.len() as u64 * plan.repeat;
+    let mut received = Received {
+        verifier: EchoVerifier::new(plan.payload.clone(), plan.repeat),
+        bytes: 0,
+        pieces: 0,
+        buf: vec![0u8; plan.chunk.max(1)],
+        log_each: total <= LOG_EVERY_PIECE_UP_TO,
+    };
+    let mut local = None;
+    let outcome = connect_and_exchange(plan, &sent, &mut received, &mut local);
+    let rounds_sent = sent.rounds.load(Ordering::SeqCst);
+    let echo_ok = outcome.is_ok();
+    if echo_ok {
+        info!(
+            "echo complete: {} bytes in {} pieces, identical to what was sent",
+            received.verifier.received(),
+            received.pieces
+        );
+    }
+    EchoResult {
+        server: target(&plan.host, plan.port),
+        local,
+        mode: plan.mode,
+        rounds_planned: plan.repeat,
+        rounds_sent,
+        bytes_sent: sent.bytes.load(Ordering::SeqCst),
+        bytes_received: received.bytes,
+        pieces: received.pieces,
+        chunk: plan.chunk.max(1),
+        payload_bytes: plan.payload.len() as u64,
+        identical: echo_ok && rounds_sent == plan.repeat,
+        half_closed: sent.half_closed.load(Ordering::SeqCst),
+        error: outcome.err().map(|e| e.to_string()),
+    }
+}
+
+fn connect_and_exchange(
+    plan: &EchoPlan,
+    sent: &Sent,
+    received: &mut Received,
+    local: &mut Option<String>,
+) -> Result<(), EchoError> {
     let stream = connect_blocking(&plan.host, plan.port, plan.connect_timeout)?;
-    if let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) {
-        info!("connected to {peer} from {local}");
+    if let (Ok(peer), Ok(me)) = (stream.peer_addr(), stream.local_addr()) {
+        info!("connected to {peer} from {me}");
+        *local = Some(me.to_string());
     }
     let io = |what| move |source| EchoError::Io { what, source };
+    let timeout = Some(plan.read_timeout.max(Duration::from_millis(1)));
     stream
-        .set_read_timeout(Some(plan.read_timeout.max(Duration::from_millis(1))))
+        .set_read_timeout(timeout)
         .map_err(io("setting the read timeout"))?;
-    let sender = {
-        let stream = stream.try_clone().map_err(io("cloning the socket"))?;
-        let (payload, repeat, interval) = (plan.payload.clone(), plan.repeat, plan.interval);
-        std::thread::Builder::new()
-            .name("sender".into())
-            .spawn(move || send_all(stream, &payload, repeat, interval))
-            .map_err(io("starting the sender thread"))?
-    };
-    let received = receive_and_check(&stream, plan);
-    if received.is_err() {
-        // Unblock the sender if it is stuck writing, so it can end.
-        let _ = stream.shutdown(Shutdown::Both);
-    }
-    let sent = sender
-        .join()
-        .unwrap_or_else(|_| Err(std::io::Error::other("sender thread panicked")));
-    let report = received?;
-    sent.map_err(io("sending"))?;
-    Ok(report)
-}
-
-fn send_all(
-    mut stream: TcpStream,
-    payload: &[u8],
-    repeat: u64,
-    interval: Duration,
-) -> std::io::Result<()> {
-    for round in 0..repeat {
-        if round > 0 && !interval.is_zero() {
-            std::thread::sleep(interval);
-        }
-        // Logged before the write: the echo may arrive before write_all returns.
+    stream
+        .set_write_timeout(timeout)
+        .map_err(io("setting the write timeout"))?;
+    if !received.log_each {
         info!(
-            "sending {} ({} bytes)",
-            quoted_preview(payload),
-            payload.len()
+            "{} bytes to echo: each piece is logged only with RUST_LOG=debug",
+            plan.payload.len() as u64 * plan.repeat
         );
-        stream.write_all(payload)?;
     }
-    // FIN: tells the server we are done, so it closes after the last echo.
-    stream.shutdown(Shutdown::Write)
+    match plan.mode {
+        EchoMode::Lockstep => lockstep(&stream, plan, sent, received),
+        EchoMode::Stream => stream_mode(&stream, plan, sent, received),
+    }
+    // Dropping the stream closes it: FIN, after the whole echo in lockstep.
 }
 
-fn receive_and_check(mut stream: &TcpStream, plan: &EchoPlan) -> Result<EchoReport, EchoError> {
-    let mut verifier = EchoVerifier::new(plan.payload.clone(), plan.repeat);
-    let total = plan.payload.len() as u64 * plan.repeat;
-    let log_each = total <= LOG_EVERY_PIECE_UP_TO;
-    if !log_each {
-        info!("{total} bytes to echo: each piece is logged only with RUST_LOG=debug");
+/// One round at a time: send it (on a second thread), read its whole echo,
+/// wait, next round; then check nothing more has arrived, and close.
+fn lockstep(
+    stream: &TcpStream,
+    plan: &EchoPlan,
+    sent: &Sent,
+    received: &mut Received,
+) -> Result<(), EchoError> {
+    let len = plan.payload.len() as u64;
+    for round in 0..plan.repeat {
+        if round > 0 && !plan.interval.is_zero() {
+            std::thread::sleep(plan.interval);
+        }
+        let round_end = len * (round + 1);
+        exchange(
+            stream,
+            sent,
+            received,
+            |stream| {
+                // Logged before the write: the echo may arrive before it returns.
+                log_send(&plan.payload);
+                write_counted(stream, &plan.payload, sent)?;
+                sent.rounds.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            },
+            |stream, received| read_until(stream, received, round_end, sent, plan.read_timeout),
+        )?;
     }
-    let mut buf = vec![0u8; plan.chunk.max(1)];
-    let mut pieces = 0u64;
+    extra_already_here(stream, received, len * plan.repeat)
+}
+
+/// All rounds on a timer while reading; half-close after the last send.
+fn stream_mode(
+    stream: &TcpStream,
+    plan: &EchoPlan,
+    sent: &Sent,
+    received: &mut Received,
+) -> Result<(), EchoError> {
+    exchange(
+        stream,
+        sent,
+        received,
+        |stream| {
+            for round in 0..plan.repeat {
+                if round > 0 && !plan.interval.is_zero() {
+                    std::thread::sleep(plan.interval);
+                }
+                log_send(&plan.payload);
+                write_counted(stream, &plan.payload, sent)?;
+                sent.rounds.fetch_add(1, Ordering::SeqCst);
+            }
+            // FIN: tells the server we are done, so it closes after the last echo.
+            stream
+                .shutdown(Shutdown::Write)
+                .map_err(|source| EchoError::Io {
+                    what: "half-closing (shutdown(SHUT_WR))",
+                    source,
+                })?;
+            sent.half_closed.store(true, Ordering::SeqCst);
+            Ok(())
+        },
+        |stream, received| read_to_end(stream, received, plan.read_timeout),
+    )
+}
+
+/// Runs `send` on a second thread while `read` runs on this one. When one
+/// side fails it shuts the socket down so the other cannot stay blocked.
+/// The error reported is the one that came first: a mismatch always wins,
+/// a failed send wins over the read failure it caused.
+fn exchange(
+    stream: &TcpStream,
+    sent: &Sent,
+    received: &mut Received,
+    send: impl FnOnce(&TcpStream) -> Result<(), EchoError> + Send,
+    read: impl FnOnce(&TcpStream, &mut Received) -> Result<(), EchoError>,
+) -> Result<(), EchoError> {
+    std::thread::scope(|scope| {
+        let sender = std::thread::Builder::new()
+            .name("sender".into())
+            .spawn_scoped(scope, || {
+                let result = send(stream);
+                if result.is_err() {
+                    sent.gave_up.store(true, Ordering::SeqCst);
+                    let _ = stream.shutdown(Shutdown::Both);
+                }
+                result
+            })
+            .map_err(|source| EchoError::Io {
+                what: "starting the sender thread",
+                source,
+            })?;
+        let read_result = read(stream, received);
+        if read_result.is_err() {
+            // Unblock the sender if it is stuck writing, so it can end.
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        let send_result = sender.join().unwrap_or_else(|_| {
+            Err(EchoError::Io {
+                what: "sending",
+                source: std::io::Error::other("the sender thread panicked"),
+            })
+        });
+        match (read_result, send_result) {
+            (Err(e @ EchoError::Mismatch(EchoMismatch::Different { .. })), _) => Err(e),
+            (Err(read_error), Err(send_error)) => {
+                if sent.gave_up.load(Ordering::SeqCst) {
+                    Err(send_error)
+                } else {
+                    Err(read_error)
+                }
+            }
+            (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+            (Ok(()), Ok(())) => Ok(()),
+        }
+    })
+}
+
+/// Writes all of `payload`, counting every byte the kernel takes.
+fn write_counted(mut stream: &TcpStream, payload: &[u8], sent: &Sent) -> Result<(), EchoError> {
+    let mut rest = payload;
+    while !rest.is_empty() {
+        match stream.write(rest) {
+            Ok(0) => {
+                return Err(EchoError::Io {
+                    what: "sending",
+                    source: ErrorKind::WriteZero.into(),
+                })
+            }
+            Ok(n) => {
+                sent.bytes.fetch_add(n as u64, Ordering::SeqCst);
+                rest = &rest[n..];
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let secs = stream
+                    .write_timeout()
+                    .ok()
+                    .flatten()
+                    .map_or(0.0, |t| t.as_secs_f64());
+                return Err(EchoError::SendTimeout {
+                    sent: sent.bytes.load(Ordering::SeqCst),
+                    secs,
+                });
+            }
+            Err(source) => {
+                return Err(EchoError::Io {
+                    what: "sending",
+                    source,
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One read of up to `chunk` bytes: `Ok(0)` is the server's close.
+fn read_piece(
+    mut stream: &TcpStream,
+    received: &mut Received,
+    timeout: Duration,
+) -> Result<usize, EchoError> {
     loop {
-        let n = match stream.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+        match stream.read(&mut received.buf) {
+            Ok(0) => return Ok(0),
+            Ok(n) => {
+                received.pieces += 1;
+                received.bytes += n as u64;
+                let piece = &received.buf[..n];
+                if received.log_each {
+                    info!("received {}", quoted(piece));
+                } else {
+                    debug!("received {}", quoted(piece));
+                }
+                return Ok(n);
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 return Err(EchoError::Timeout {
-                    received: verifier.received(),
-                    secs: plan.read_timeout.as_secs_f64(),
+                    received: received.verifier.received(),
+                    secs: timeout.as_secs_f64(),
                 })
             }
             Err(source) => {
@@ -153,28 +371,88 @@ fn receive_and_check(mut stream: &TcpStream, plan: &EchoPlan) -> Result<EchoRepo
                     source,
                 })
             }
-        };
-        if n == 0 {
-            break;
         }
-        let piece = &buf[..n];
-        pieces += 1;
-        if log_each {
-            info!("received {}", quoted(piece));
-        } else {
-            debug!("received {}", quoted(piece));
-        }
-        verifier.check(piece)?;
     }
-    verifier.finish()?;
+}
+
+/// Reads until the echo reaches `end` bytes in all; anything beyond is an error.
+fn read_until(
+    stream: &TcpStream,
+    received: &mut Received,
+    end: u64,
+    sent: &Sent,
+    timeout: Duration,
+) -> Result<(), EchoError> {
+    while received.verifier.received() < end {
+        let n = read_piece(stream, received, timeout)?;
+        if n == 0 {
+            return Err(EchoMismatch::TooShort {
+                sent: sent.bytes.load(Ordering::SeqCst),
+                received: received.verifier.received(),
+            }
+            .into());
+        }
+        let wanted = usize::try_from(end - received.verifier.received()).unwrap_or(usize::MAX);
+        let (echo, extra) = received.buf[..n].split_at(n.min(wanted));
+        let extra = !extra.is_empty();
+        received.verifier.check(echo)?;
+        if extra {
+            return Err(EchoMismatch::TooLong { sent: end }.into());
+        }
+    }
+    Ok(())
+}
+
+/// Reads until the server closes; the echo must be complete by then.
+fn read_to_end(
+    stream: &TcpStream,
+    received: &mut Received,
+    timeout: Duration,
+) -> Result<(), EchoError> {
+    loop {
+        let n = read_piece(stream, received, timeout)?;
+        if n == 0 {
+            return Ok(received.verifier.finish()?);
+        }
+        let Received { verifier, buf, .. } = received;
+        verifier.check(&buf[..n])?;
+    }
+}
+
+/// After the last echo, without waiting: bytes already received beyond it
+/// are an error (the course's client would never read them).
+fn extra_already_here(
+    mut stream: &TcpStream,
+    received: &mut Received,
+    total: u64,
+) -> Result<(), EchoError> {
+    if stream.set_nonblocking(true).is_err() {
+        return Ok(());
+    }
+    let mut byte = [0u8; 1];
+    let extra = loop {
+        match stream.read(&mut byte) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => break 0,
+        }
+    };
+    let _ = stream.set_nonblocking(false);
+    if extra > 0 {
+        received.bytes += extra as u64;
+        received.pieces += 1;
+        debug!("received {} after the whole echo", quoted(&byte));
+        return Err(EchoMismatch::TooLong { sent: total }.into());
+    }
+    Ok(())
+}
+
+fn log_send(payload: &[u8]) {
     info!(
-        "echo complete: {} bytes in {pieces} pieces, identical to what was sent",
-        verifier.received()
+        "sending {} ({} bytes)",
+        quoted_preview(payload),
+        payload.len()
     );
-    Ok(EchoReport {
-        bytes: verifier.received(),
-        pieces,
-    })
 }
 
 fn quoted_preview(bytes: &[u8]) -> String {

@@ -68,6 +68,43 @@ pub fn resolve(host: &str, port: &str) -> Result<Vec<AddressEntry>, ResolveError
     Ok(entries)
 }
 
+impl AddressEntry {
+    /// This answer as it appears in the JSON result.
+    pub fn to_result(&self) -> crate::results::AddrInfo {
+        crate::results::AddrInfo {
+            family: self.family.to_string(),
+            socket_type: self.socket_type.to_string(),
+            protocol: self.protocol.to_string(),
+            address: self.address.to_string(),
+        }
+    }
+}
+
+/// The file that names this machine's DNS servers.
+pub const RESOLV_CONF: &str = "/etc/resolv.conf";
+
+/// The `nameserver` addresses of a resolv.conf text, in order (comments and
+/// other options skipped).
+pub fn nameservers(resolv_conf: &str) -> Vec<String> {
+    resolv_conf
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            match (words.next(), words.next()) {
+                (Some("nameserver"), Some(address)) => Some(address.to_string()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The DNS servers this machine asks ([`RESOLV_CONF`]); empty when it cannot be read.
+pub fn system_nameservers() -> Vec<String> {
+    std::fs::read(RESOLV_CONF)
+        .map(|bytes| nameservers(&String::from_utf8_lossy(&bytes)))
+        .unwrap_or_default()
+}
+
 fn family_name(family: i32) -> &'static str {
     match family {
         libc::AF_INET => "AF_INET",
@@ -118,6 +155,28 @@ mod tests {
         let entries = resolve("127.0.0.1", "80").expect("numeric address");
         assert!(entries.iter().all(|e| e.family == "AF_INET"));
         assert!(entries.iter().any(|e| e.protocol == "IPPROTO_TCP"));
+    }
+
+    #[test]
+    fn nameservers_are_read_in_order_and_other_lines_skipped() {
+        let text = "# generated\nsearch lab\nnameserver 172.16.16.1\n\
+                    ;nameserver 9.9.9.9\n  nameserver   ::1  # local\noptions ndots:1\nnameserver\n";
+        assert_eq!(nameservers(text), vec!["172.16.16.1", "::1"]);
+    }
+
+    #[test]
+    fn an_entry_becomes_its_json_form() {
+        let entry = AddressEntry {
+            family: "AF_INET6",
+            socket_type: "SOCK_STREAM",
+            protocol: "IPPROTO_TCP",
+            address: "[::1]:80".parse().expect("address"),
+        };
+        let json = entry.to_result();
+        assert_eq!(json.family, "AF_INET6");
+        assert_eq!(json.socket_type, "SOCK_STREAM");
+        assert_eq!(json.protocol, "IPPROTO_TCP");
+        assert_eq!(json.address, "[::1]:80");
     }
 
     #[test]

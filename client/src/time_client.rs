@@ -16,6 +16,7 @@ use tracing::info;
 
 use crate::connect::{connect_async, ConnectError};
 use crate::lines::{LineError, LineReader};
+use crate::results::TimeSessionResult;
 
 /// The longest reply line the client accepts.
 const MAX_REPLY_LINE: usize = 1024;
@@ -87,11 +88,42 @@ pub struct SessionReport {
     pub times: Vec<NaiveTime>,
 }
 
+/// A record of session `round` of client `client` with nothing done yet, for [`run_session`].
+pub fn new_record(client: u32, round: u64) -> TimeSessionResult {
+    TimeSessionResult {
+        client,
+        round,
+        local: None,
+        requests_sent: 0,
+        replies: Vec::new(),
+        quit_sent: false,
+        closed_by_server: false,
+        error: None,
+    }
+}
+
 /// Runs one session: connect, `requests` x TIME, QUIT, wait for the close.
-pub async fn run_session(plan: &SessionPlan) -> Result<SessionReport, SessionError> {
+/// `record` (see [`new_record`]) gets what was sent and seen, as it happens,
+/// and the error, if any.
+pub async fn run_session(
+    plan: &SessionPlan,
+    record: &mut TimeSessionResult,
+) -> Result<SessionReport, SessionError> {
+    let result = session(plan, record).await;
+    if let Err(e) = &result {
+        record.error = Some(e.to_string());
+    }
+    result
+}
+
+async fn session(
+    plan: &SessionPlan,
+    record: &mut TimeSessionResult,
+) -> Result<SessionReport, SessionError> {
     let stream = connect_async(&plan.host, plan.port, plan.connect_timeout).await?;
     let local = stream.local_addr().ok();
     let peer = stream.peer_addr().ok();
+    record.local = local.map(|a| a.to_string());
     info!(
         "connected to {} from {}",
         peer.map_or_else(|| "?".into(), |a| a.to_string()),
@@ -104,12 +136,14 @@ pub async fn run_session(plan: &SessionPlan) -> Result<SessionReport, SessionErr
             tokio::time::sleep(plan.pause).await;
         }
         conn.send(TIME_REQUEST).await?;
-        let frame = conn.read_line(request).await?;
+        record.requests_sent += 1;
+        let frame = conn.read_line(request, record).await?;
         let time = parse_jam(&frame).map_err(|source| SessionError::Reply { request, source })?;
         times.push(time);
     }
     conn.send(QUIT_REQUEST).await?;
-    conn.expect_close().await?;
+    record.quit_sent = true;
+    conn.expect_close(record).await?;
     info!("server closed the connection; session done");
     Ok(SessionReport { times })
 }
@@ -142,12 +176,24 @@ impl ReplyReader {
     }
 
     /// Reads until one whole line has arrived; bytes after it are kept.
-    async fn read_line(&mut self, request: u32) -> Result<Frame, SessionError> {
+    async fn read_line(
+        &mut self,
+        request: u32,
+        record: &mut TimeSessionResult,
+    ) -> Result<Frame, SessionError> {
         let what = format!("TIME #{request}");
         match self.lines.next_line(self.timeout).await {
             Ok(frame) => {
                 info!("received {}", quoted(&frame.to_wire()));
+                let (Frame::CrLf(line) | Frame::BareLf(line)) = &frame;
+                record
+                    .replies
+                    .push(String::from_utf8_lossy(line).into_owned());
                 Ok(frame)
+            }
+            Err(LineError::Closed) => {
+                record.closed_by_server = true;
+                Err(self.read_error(LineError::Closed, what))
             }
             Err(LineError::TooLong) => Err(SessionError::Reply {
                 request,
@@ -158,9 +204,12 @@ impl ReplyReader {
     }
 
     /// After QUIT: the next thing from the server must be its FIN.
-    async fn expect_close(&mut self) -> Result<(), SessionError> {
+    async fn expect_close(&mut self, record: &mut TimeSessionResult) -> Result<(), SessionError> {
         match self.lines.expect_close(self.timeout).await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                record.closed_by_server = true;
+                Ok(())
+            }
             Ok(Err(extra)) => Err(SessionError::DataAfterQuit(quoted(&extra))),
             Err(e) => Err(self.read_error(e, "QUIT (waiting for the close)".into())),
         }

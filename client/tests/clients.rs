@@ -1,48 +1,13 @@
 //! The client binaries against real servers on 127.0.0.1.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::process::{Command, Output};
-use std::sync::Arc;
 
-use progjar_protocol::echo::EchoSession;
-use progjar_protocol::time::TimeSession;
-use progjar_server::{listener, serve, Mode, ServerOptions, SessionFactory, Shutdown};
-
-/// Runs a server in this process until the returned switch is dropped... or triggered.
-fn start(factory: SessionFactory, mode: Mode) -> (SocketAddr, Shutdown) {
-    let listener = listener::bind("127.0.0.1:0".parse().expect("addr"), 1024).expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let shutdown = Shutdown::new();
-    let mut options = ServerOptions::new(mode);
-    options.grace = std::time::Duration::from_millis(200);
-    let stop = shutdown.clone();
-    std::thread::spawn(move || serve(listener, factory, options, stop));
-    (addr, shutdown)
-}
-
-fn time_server(mode: Mode) -> (SocketAddr, Shutdown) {
-    start(
-        Arc::new(|| Box::new(TimeSession::new(1024, || chrono::Local::now().time()))),
-        mode,
-    )
-}
-
-fn echo_server(mode: Mode) -> (SocketAddr, Shutdown) {
-    start(Arc::new(|| Box::new(EchoSession::new(32))), mode)
-}
-
-fn run(binary: &str, args: &[&str], log_level: &str) -> Output {
-    Command::new(binary)
-        .args(args)
-        .env("RUST_LOG", log_level)
-        .output()
-        .expect("client binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use progjar_protocol::echo::COURSE_MESSAGE;
+use progjar_server::Mode;
+use support::{closed_port, echo_server, random_bytes, run, text, time_server};
 
 #[test]
 fn echo_client_reads_the_course_message_in_16_byte_pieces() {
@@ -70,15 +35,7 @@ fn echo_client_echoes_a_64_mib_file_intact_without_deadlock() {
     let mut file = tempfile::NamedTempFile::new().expect("temp file");
     // Bytes that are not a repeating pattern of the chunk size, so a
     // reordered or dropped piece would be caught.
-    let mut state: u32 = 0x1234_5678;
-    let data: Vec<u8> = (0..64 * 1024 * 1024)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 24) as u8
-        })
-        .collect();
+    let data = random_bytes(64 * 1024 * 1024);
     file.write_all(&data).expect("write file");
     let path = file.path().to_str().expect("utf-8 path").to_string();
     let out = run(
@@ -128,15 +85,7 @@ fn echo_client_repeat_sends_on_one_connection_and_checks_all_of_it() {
 #[test]
 fn echo_client_says_where_a_wrong_echo_first_differs() {
     // A broken echo server: it changes the 21st byte.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut data = Vec::new();
-        stream.read_to_end(&mut data).expect("read all");
-        data[20] ^= 0x20;
-        let _ = stream.write_all(&data);
-    });
+    let port = corrupting_echo_server();
     let out = run(
         env!("CARGO_BIN_EXE_echo-client"),
         &["127.0.0.1", &port.to_string()],
@@ -145,6 +94,22 @@ fn echo_client_says_where_a_wrong_echo_first_differs() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("differs at byte 20"), "{err}");
+}
+
+/// A broken echo server for one client: reads the course's message, echoes
+/// it with the 21st byte changed, then waits for the client to close.
+fn corrupting_echo_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut data = vec![0u8; COURSE_MESSAGE.len()];
+        stream.read_exact(&mut data).expect("read the message");
+        data[20] ^= 0x20;
+        let _ = stream.write_all(&data);
+        let _ = stream.read_to_end(&mut Vec::new());
+    });
+    port
 }
 
 #[test]
@@ -214,10 +179,7 @@ fn time_client_fails_clearly_on_a_server_that_does_not_speak_the_protocol() {
 
 #[test]
 fn time_client_explains_a_refused_connection() {
-    let port = {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+    let port = closed_port();
     let out = run(
         env!("CARGO_BIN_EXE_time-client"),
         &["127.0.0.1", &port.to_string()],

@@ -5,19 +5,23 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use progjar_client::connect::target;
 use progjar_client::echo_client::{run, EchoPlan};
+use progjar_client::results::{save_result, EchoMode, EchoResult};
 use progjar_common::{logging, parse_seconds};
 use progjar_protocol::echo::{COURSE_MESSAGE, DEFAULT_CLIENT_CHUNK};
 
 /// Send data to an echo server (Tugas 1), read the echo in small pieces, check it.
 ///
 /// Sends the course's message by default, or --message TEXT, or the raw bytes
-/// of --file PATH (use port 32444 for the file exercise). It keeps reading
-/// while it sends, so files of any size work.
+/// of --file PATH (use port 32444 for the file exercise). Like the course's
+/// client.py, each round (--repeat) is sent, its whole echo read back, then
+/// after --interval the next round; the connection is closed after the last
+/// echo. It keeps reading while it sends, so files of any size work.
 #[derive(Debug, Parser)]
 #[command(name = "echo-client", version, args_conflicts_with_subcommands = true)]
 #[command(
-    after_help = "Exit codes: 0 the echo was identical, 1 it differed or the connection failed (the error says where), 2 bad command line.\nLogging: RUST_LOG=debug|info|warn (default info)."
+    after_help = "Exit codes: 0 the echo was identical, 1 it differed, the connection failed or the file could not be read (the error says where), 2 bad command line.\n--json FILE (or PROGJAR_JSON=FILE): also write what was sent and seen (bytes, pieces, rounds, the error) as one JSON document when the run ends, failed or not (not on a bad command line, not for `check`). If FILE cannot be written, stderr says so and the exit code stays that of the run.\nLogging: RUST_LOG=debug|info|warn (default info)."
 )]
 struct Args {
     #[command(subcommand)]
@@ -43,21 +47,30 @@ struct Args {
     #[arg(long, default_value_t = DEFAULT_CLIENT_CHUNK, value_name = "BYTES")]
     chunk: usize,
 
-    /// Send the data this many times on one connection.
+    /// Send the data this many times on one connection, each after the previous echo is back.
     #[arg(long, default_value_t = 1, value_name = "N")]
     repeat: u64,
 
-    /// Seconds between two sends.
+    /// Seconds to wait after an echo is back before the next send (with --stream: between two sends).
     #[arg(long, default_value = "0", value_name = "SECS", value_parser = parse_seconds)]
     interval: Duration,
+
+    /// Send every round on the --interval timer without waiting for echoes, half-close
+    /// (shutdown(SHUT_WR)) right after the last send, read until the server closes.
+    #[arg(long)]
+    stream: bool,
 
     /// Give up connecting after this many seconds.
     #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_seconds)]
     connect_timeout: Duration,
 
-    /// Give up when nothing comes back for this many seconds (an iterative server may keep you waiting).
+    /// Give up when nothing comes back (or nothing can be sent) for this many seconds (an iterative server may keep you waiting).
     #[arg(long, default_value = "60", value_name = "SECS", value_parser = parse_seconds)]
     timeout: Duration,
+
+    /// Also write the result as JSON to FILE (written to FILE's directory, then renamed over it).
+    #[arg(long, value_name = "FILE", env = "PROGJAR_JSON")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -99,11 +112,33 @@ fn main() -> ExitCode {
         }
         return ExitCode::from(failed);
     }
+    let mode = if args.stream {
+        EchoMode::Stream
+    } else {
+        EchoMode::Lockstep
+    };
     let payload = match (&args.file, &args.message) {
         (Some(path), _) => match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) => {
-                eprintln!("echo-client: cannot read {}: {e}", path.display());
+                let error = format!("cannot read {}: {e}", path.display());
+                eprintln!("echo-client: {error}");
+                let result = EchoResult {
+                    server: target(&args.host, args.port),
+                    local: None,
+                    mode,
+                    rounds_planned: args.repeat,
+                    rounds_sent: 0,
+                    bytes_sent: 0,
+                    bytes_received: 0,
+                    pieces: 0,
+                    chunk: args.chunk.max(1),
+                    payload_bytes: 0,
+                    identical: false,
+                    half_closed: false,
+                    error: Some(error),
+                };
+                save_result("echo-client", args.json.as_deref(), &result);
                 return ExitCode::FAILURE;
             }
         },
@@ -119,11 +154,14 @@ fn main() -> ExitCode {
         chunk: args.chunk,
         connect_timeout: args.connect_timeout,
         read_timeout: args.timeout,
+        mode,
     };
-    match run(&plan) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("echo-client: {e}");
+    let result = run(&plan);
+    save_result("echo-client", args.json.as_deref(), &result);
+    match &result.error {
+        None => ExitCode::SUCCESS,
+        Some(error) => {
+            eprintln!("echo-client: {error}");
             ExitCode::FAILURE
         }
     }

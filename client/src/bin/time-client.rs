@@ -1,10 +1,14 @@
 //! time-client: the Tugas 2 client, strict about the protocol.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Parser;
-use progjar_client::time_client::{run_session, SessionPlan};
+use progjar_client::connect::target;
+use progjar_client::results::{save_result, TimeRun, TimeSessionResult};
+use progjar_client::time_client::{new_record, run_session, SessionPlan};
 use progjar_common::{logging, parse_seconds};
 use tokio::task::JoinSet;
 use tracing::{error, info, info_span, Instrument};
@@ -18,7 +22,7 @@ use tracing::{error, info, info_span, Instrument};
 #[derive(Debug, Parser)]
 #[command(name = "time-client", version, args_conflicts_with_subcommands = true)]
 #[command(
-    after_help = "Exit codes: 0 every reply was correct, 1 a session failed (the error says why), 2 bad command line.\n`time-client check` exits with the number of failed checks.\nLogging: RUST_LOG=debug|info|warn (default info)."
+    after_help = "Exit codes: 0 every reply was correct, 1 a session failed (the error says why), 2 bad command line.\n`time-client check` exits with the number of failed checks.\n--json FILE (or PROGJAR_JSON=FILE): also write every session (requests sent, replies, QUIT, the close, the error) as one JSON document when the run ends, failed or not, Ctrl-C included (not on a bad command line; `check` and `load` write none, `crlf` has its own). If FILE cannot be written, stderr says so and the exit code stays that of the run.\nLogging: RUST_LOG=debug|info|warn (default info)."
 )]
 struct Args {
     #[command(subcommand)]
@@ -68,6 +72,10 @@ struct Args {
     /// Give up waiting for a reply after this many seconds.
     #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_seconds)]
     timeout: Duration,
+
+    /// Also write every session as JSON to FILE when the run ends (written to FILE's directory, then renamed over it).
+    #[arg(long, value_name = "FILE", env = "PROGJAR_JSON")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -233,7 +241,14 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(u8::try_from(failed).unwrap_or(u8::MAX));
     }
-    let tally = runtime.block_on(run(args));
+    let json = args.json.clone();
+    let mut record = TimeRun {
+        server: target(&args.host, args.port),
+        sessions: Vec::new(),
+        interrupted: false,
+    };
+    let tally = runtime.block_on(run(args, &mut record));
+    save_result("time-client", json.as_deref(), &record);
     if tally.failed == 0 {
         info!("{} session(s), all replies correct", tally.sessions);
         ExitCode::SUCCESS
@@ -243,7 +258,8 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Tally {
+/// Runs the sessions; every session that ends goes into `record`.
+async fn run(args: Args, record: &mut TimeRun) -> Tally {
     let plan = SessionPlan {
         host: args.host.clone(),
         port: args.port,
@@ -253,9 +269,11 @@ async fn run(args: Args) -> Tally {
         read_timeout: args.timeout,
     };
     let rounds = if args.forever { u64::MAX } else { args.rounds };
+    let ended: Arc<Mutex<Vec<TimeSessionResult>>> = Arc::default();
     let mut clients = JoinSet::new();
     for n in 1..=args.clients {
         let plan = plan.clone();
+        let ended = Arc::clone(&ended);
         let delay = args.stagger * (n - 1);
         let interval = args.interval;
         clients.spawn(
@@ -267,10 +285,15 @@ async fn run(args: Args) -> Tally {
                         tokio::time::sleep(interval).await;
                     }
                     tally.sessions += 1;
-                    if let Err(e) = run_session(&plan).await {
+                    let mut session = new_record(n, round);
+                    if let Err(e) = run_session(&plan, &mut session).await {
                         error!("{e}");
                         tally.failed += 1;
                     }
+                    ended
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .push(session);
                 }
                 tally
             }
@@ -290,7 +313,13 @@ async fn run(args: Args) -> Tally {
     };
     tokio::select! {
         _ = all => {}
-        _ = tokio::signal::ctrl_c() => info!("Ctrl-C: stopping"),
+        _ = tokio::signal::ctrl_c() => {
+            info!("Ctrl-C: stopping");
+            record.interrupted = true;
+        }
     }
+    let mut sessions = std::mem::take(&mut *ended.lock().unwrap_or_else(|p| p.into_inner()));
+    sessions.sort_by_key(|s| (s.client, s.round));
+    record.sessions = sessions;
     total
 }
