@@ -140,8 +140,16 @@ pub struct Conversation {
     pub end: f64,
     /// Packets, indexed by [`Dir`].
     pub packets: [u64; 2],
-    /// Payload bytes on the wire, indexed by [`Dir`].
+    /// Payload bytes on the wire, indexed by [`Dir`]: every data segment's
+    /// length, retransmissions included (Wireshark's `tcp.len` summed).
     pub payload_bytes: [u64; 2],
+    /// Bytes of each side's byte stream seen in the capture, indexed by
+    /// [`Dir`], each byte counted once: a retransmission counts only the
+    /// bytes it carries that no earlier segment did (a part past what was
+    /// seen, or a hole it fills), and bytes never captured do not count.
+    /// What the application sent, as far as the capture can tell; at most
+    /// [`Conversation::payload_bytes`].
+    pub stream_bytes: [u64; 2],
     /// SYN (without ACK) segments.
     pub syn: u64,
     /// SYN,ACK segments.
@@ -196,6 +204,7 @@ impl Conversation {
             end: time,
             packets: [0; 2],
             payload_bytes: [0; 2],
+            stream_bytes: [0; 2],
             syn: 0,
             syn_ack: 0,
             fin: 0,
@@ -228,6 +237,13 @@ impl Conversation {
         } else {
             "open"
         }
+    }
+
+    /// Payload bytes on the wire that carried stream bytes already seen,
+    /// indexed by [`Dir`]: [`Conversation::payload_bytes`] minus
+    /// [`Conversation::stream_bytes`].
+    pub fn retransmitted_bytes(&self) -> [u64; 2] {
+        [0, 1].map(|d| self.payload_bytes[d].saturating_sub(self.stream_bytes[d]))
     }
 
     /// Time from the end of the handshake to the server's first data byte:
@@ -330,7 +346,13 @@ impl Conversation {
     }
 
     /// Classifies a segment that uses sequence space as new, retransmitted
-    /// or out of order, from the highest sequence number seen so far.
+    /// or out of order, from the highest sequence number seen so far and the
+    /// holes below it, and counts the stream bytes it carries for the first
+    /// time (see [`Conversation::stream_bytes`]).
+    ///
+    /// The holes are remembered up to [`GAPS`] per direction: a capture with
+    /// more holes than that at once counts the bytes that fill the others
+    /// later as retransmitted, never twice.
     fn track_sequence(&mut self, d: usize, segment: &TcpSegment<'_>) -> Option<Anomaly> {
         let len = segment.seq_len();
         if len == 0 {
@@ -340,41 +362,102 @@ impl Conversation {
         let end = start.wrapping_add(len);
         let Some(next) = self.next_seq[d] else {
             self.next_seq[d] = Some(end);
+            self.stream_bytes[d] += u64::from(segment.len);
             return None;
         };
-        if start == next {
-            self.next_seq[d] = Some(end);
-            return None;
-        }
-        if seq_after(start, next) {
-            // A hole: the bytes in between are missing, for now.
-            if self.gaps[d].len() < GAPS {
+        if !seq_after(next, start) {
+            // At or past what we expected next: all of it is new.
+            if seq_after(start, next) && self.gaps[d].len() < GAPS {
+                // A hole: the bytes in between are missing, for now.
                 self.gaps[d].push((next, start));
             }
             self.next_seq[d] = Some(end);
+            self.stream_bytes[d] += u64::from(segment.len);
             return None;
         }
-        // Starts before what we expected next: a hole filled late, or a resend.
-        if let Some(i) = self.gaps[d]
+        // Starts before what we expected next: a hole filled late, or a resend
+        // (perhaps with new bytes after the old ones).
+        let fills_a_hole = self.gaps[d]
             .iter()
-            .position(|&(from, to)| !seq_after(from, start) && seq_after(to, start))
-        {
-            let (from, to) = self.gaps[d][i];
-            self.gaps[d].remove(i);
-            if seq_after(start, from) && self.gaps[d].len() < GAPS {
-                self.gaps[d].push((from, start));
-            }
-            if seq_after(to, end) && self.gaps[d].len() < GAPS {
-                self.gaps[d].push((end, to));
-            }
-            self.out_of_order += 1;
-            return Some(Anomaly::OutOfOrder);
-        }
+            .any(|&(from, to)| !seq_after(from, start) && seq_after(to, start));
+        let new = self.take_from_gaps(d, next, segment) + Self::past(next, segment);
+        self.stream_bytes[d] += new;
         if seq_after(end, next) {
             self.next_seq[d] = Some(end);
         }
-        self.retransmissions += 1;
-        Some(Anomaly::Retransmission)
+        if fills_a_hole {
+            self.out_of_order += 1;
+            Some(Anomaly::OutOfOrder)
+        } else {
+            self.retransmissions += 1;
+            Some(Anomaly::Retransmission)
+        }
+    }
+
+    /// Positions in sequence space relative to `next` (negative: before it),
+    /// where interval arithmetic is plain integer arithmetic. A segment
+    /// that starts before `next` is within 2^31 of it.
+    fn relative(next: u32, seq: u32) -> i64 {
+        // The reinterpretation is the intent: TCP compares modulo 2^32.
+        i64::from(seq.wrapping_sub(next) as i32)
+    }
+
+    /// `segment`'s payload as a relative range (a SYN's sequence number
+    /// comes before the data).
+    fn payload_range(next: u32, segment: &TcpSegment<'_>) -> (i64, i64) {
+        let from = Self::relative(next, segment.seq) + i64::from(segment.flags.has(Flags::SYN));
+        (from, from + i64::from(segment.len))
+    }
+
+    /// Payload bytes of `segment` at or past `next`: never seen before.
+    fn past(next: u32, segment: &TcpSegment<'_>) -> u64 {
+        let (from, to) = Self::payload_range(next, segment);
+        u64::try_from(to - from.max(0)).unwrap_or(0)
+    }
+
+    /// Removes the part of the holes below `next` that `segment` covers and
+    /// returns how many of its payload bytes were in them. No allocation:
+    /// a hole is trimmed in place, split in two only when there is room.
+    fn take_from_gaps(&mut self, d: usize, next: u32, segment: &TcpSegment<'_>) -> u64 {
+        let start = Self::relative(next, segment.seq);
+        let end = start + i64::from(segment.seq_len());
+        let (data_from, data_to) = Self::payload_range(next, segment);
+        let gaps = &mut self.gaps[d];
+        let mut found = 0u64;
+        let mut i = 0;
+        while i < gaps.len() {
+            let (from, to) = (
+                Self::relative(next, gaps[i].0),
+                Self::relative(next, gaps[i].1),
+            );
+            // A hole from more than 2 GiB ago no longer compares: skip it.
+            if !(from < to && to <= 0) || end <= from || to <= start {
+                i += 1;
+                continue;
+            }
+            let overlap = data_to.min(to) - data_from.max(from);
+            found += u64::try_from(overlap).unwrap_or(0);
+            let at = |rel: i64| next.wrapping_add(rel as u32);
+            let before = (from < start).then(|| (gaps[i].0, at(start)));
+            let after = (end < to).then(|| (at(end), gaps[i].1));
+            match (before, after) {
+                (Some(piece), Some(other)) => {
+                    gaps[i] = piece;
+                    if gaps.len() < GAPS {
+                        gaps.push(other);
+                    }
+                    i += 1;
+                }
+                (Some(piece), None) | (None, Some(piece)) => {
+                    gaps[i] = piece;
+                    i += 1;
+                }
+                (None, None) => {
+                    gaps.swap_remove(i);
+                }
+            }
+        }
+        found
     }
 
     fn follow_teardown(&mut self, step: Step, segment: &TcpSegment<'_>) {
@@ -614,6 +697,9 @@ mod tests {
         assert_eq!(c.out_of_order, 1);
         assert_eq!(c.segments[1].anomaly, Some(Anomaly::Retransmission));
         assert_eq!(c.segments[3].anomaly, Some(Anomaly::OutOfOrder));
+        assert_eq!(c.payload_bytes[0], 16, "on the wire");
+        assert_eq!(c.stream_bytes[0], 12, "each byte once");
+        assert_eq!(c.retransmitted_bytes(), [4, 0]);
         assert_eq!(c.handshake.status(), "none");
         assert_eq!(c.close_kind(), "open");
     }

@@ -341,7 +341,12 @@ struct JsonConversation<'a> {
     start: f64,
     end: f64,
     packets: PerDirection,
+    /// On the wire, retransmissions included.
     payload_bytes: PerDirection,
+    /// Each byte of the stream once.
+    stream_bytes: PerDirection,
+    /// `payload_bytes - stream_bytes`.
+    retransmitted_bytes: PerDirection,
     flags: FlagCounts,
     handshake: &'static str,
     close: &'static str,
@@ -364,6 +369,8 @@ impl<'a> From<&'a Conversation> for JsonConversation<'a> {
             end: c.end,
             packets: c.packets.into(),
             payload_bytes: c.payload_bytes.into(),
+            stream_bytes: c.stream_bytes.into(),
+            retransmitted_bytes: c.retransmitted_bytes().into(),
             flags: FlagCounts {
                 syn: c.syn,
                 syn_ack: c.syn_ack,

@@ -101,7 +101,7 @@ fn segment_lines(segment: &DataSegment, out: &mut String) {
 /// One line: enough to tell conversations apart and see their shape.
 pub fn compact(c: &Conversation) -> String {
     format!(
-        "#{:<4} {} -> {}  {:.6}..{:.6} s  pkts {}/{}  bytes {}/{}  handshake {}  close {}{}",
+        "#{:<4} {} -> {}  {:.6}..{:.6} s  pkts {}/{}  bytes {}/{}{}  handshake {}  close {}{}",
         c.id,
         c.client,
         c.server,
@@ -111,6 +111,11 @@ pub fn compact(c: &Conversation) -> String {
         c.packets[1],
         c.payload_bytes[0],
         c.payload_bytes[1],
+        if c.stream_bytes == c.payload_bytes {
+            String::new()
+        } else {
+            format!(" (stream {}/{})", c.stream_bytes[0], c.stream_bytes[1])
+        },
         c.handshake.status(),
         c.close_kind(),
         c.first_server_byte_delay()
@@ -132,6 +137,15 @@ pub fn full(c: &Conversation) -> String {
         "  {:.6} .. {:.6} s; packets c->s {}, s->c {}; payload bytes c->s {}, s->c {}",
         c.start, c.end, c.packets[0], c.packets[1], c.payload_bytes[0], c.payload_bytes[1]
     );
+    if c.stream_bytes != c.payload_bytes {
+        // The wire figure counts resent bytes again; a report wants the stream's.
+        let resent = c.retransmitted_bytes();
+        let _ = writeln!(
+            out,
+            "  stream bytes (each byte once) c->s {}, s->c {}; resent on the wire c->s {}, s->c {}",
+            c.stream_bytes[0], c.stream_bytes[1], resent[0], resent[1]
+        );
+    }
     let hs = &c.handshake;
     let rtt = hs
         .rtt()

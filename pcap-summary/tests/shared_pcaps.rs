@@ -108,6 +108,16 @@ fn every_shared_capture_matches_tsharks_streams() {
                 row[7],
                 "{name} #{id} bytes s2c"
             );
+            for dir in ["client_to_server", "server_to_client"] {
+                let wire = conv["payload_bytes"][dir].as_u64().expect("n");
+                let stream = conv["stream_bytes"][dir].as_u64().expect("n");
+                let resent = conv["retransmitted_bytes"][dir].as_u64().expect("n");
+                assert!(
+                    stream <= wire,
+                    "{name} #{id} {dir}: stream {stream} > wire {wire}"
+                );
+                assert_eq!(wire - stream, resent, "{name} #{id} {dir}: resent bytes");
+            }
             for (field, col) in [("syn", 8), ("syn_ack", 9), ("fin", 10), ("rst", 11)] {
                 assert_eq!(
                     conv["flags"][field].to_string(),
@@ -174,6 +184,14 @@ fn retransmissions_in_the_ssh_capture_are_found() {
         conv["retransmissions"].as_u64().expect("count") >= 1,
         "{conv}"
     );
+    // The client's one retransmitted segment carried 96 bytes sent before:
+    // counted on the wire, not in the stream.
+    assert_eq!(
+        conv["retransmitted_bytes"]["client_to_server"], 96,
+        "{conv}"
+    );
+    assert_eq!(conv["stream_bytes"]["client_to_server"], 5281, "{conv}");
+    assert_eq!(conv["payload_bytes"]["client_to_server"], 5377, "{conv}");
 }
 
 #[test]
