@@ -197,16 +197,19 @@ pub struct CrlfExchange {
     pub outcome: CrlfOutcome,
     /// Seconds from the request's write to the outcome (0 when not sent).
     pub elapsed_secs: f64,
-    /// Bytes received during the wait that did not complete a line (escaped
-    /// the same way), e.g. a reply without its line end; `None` when there
-    /// were none. They stay buffered: a later line may complete them.
+    /// When the wait ended without a whole line (`nothing`, `closed`,
+    /// `failed`): the bytes received that did not complete one, escaped the
+    /// same way (e.g. a reply without its line end); `None` when there were
+    /// none, and for the other outcomes. They stay buffered: a later line may
+    /// complete them.
     pub partial: Option<String>,
 }
 
 /// What followed one request of the crlf probe.
 ///
 /// In JSON an object whose `kind` names the variant (`reply`, `error`,
-/// `nothing`, `closed`, `too_long`, `not_sent`) next to the variant's fields.
+/// `nothing`, `closed`, `too_long`, `failed`, `not_sent`) next to the
+/// variant's fields.
 /// Variants with fields refuse unknown ones; serde cannot make the field-less
 /// `closed` and `not_sent` do the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -237,6 +240,12 @@ pub enum CrlfOutcome {
     TooLong {
         /// The limit, in bytes, line end included.
         limit: usize,
+    },
+    /// A socket error other than a close or a reset ended the wait; the
+    /// probe stopped there (the result's `error` says more).
+    Failed {
+        /// What the kernel said.
+        reason: String,
     },
     /// Not sent: the connection had closed or failed before.
     NotSent,
@@ -393,6 +402,10 @@ mod tests {
             (
                 CrlfOutcome::TooLong { limit: 1024 },
                 serde_json::json!({"kind": "too_long", "limit": 1024}),
+            ),
+            (
+                CrlfOutcome::Failed { reason: "x".into() },
+                serde_json::json!({"kind": "failed", "reason": "x"}),
             ),
             (
                 CrlfOutcome::NotSent,

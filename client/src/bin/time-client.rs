@@ -22,7 +22,7 @@ use tracing::{error, info, info_span, Instrument};
 #[derive(Debug, Parser)]
 #[command(name = "time-client", version, args_conflicts_with_subcommands = true)]
 #[command(
-    after_help = "Exit codes: 0 every reply was correct, 1 a session failed (the error says why), 2 bad command line.\n`time-client check` exits with the number of failed checks.\n--json FILE (or PROGJAR_JSON=FILE): also write every session (requests sent, replies, QUIT, the close, the error) as one JSON document when the run ends, failed or not, Ctrl-C included (not on a bad command line; `check` and `load` write none, `crlf` has its own). If FILE cannot be written, stderr says so and the exit code stays that of the run.\nLogging: RUST_LOG=debug|info|warn (default info)."
+    after_help = "Exit codes: 0 every reply was correct, 1 a session failed (the error says why), 2 bad command line.\n`time-client check` exits with the number of failed checks; `time-client crlf`: see `time-client crlf --help`.\n--json FILE (or PROGJAR_JSON=FILE): also write every session (requests sent, replies, QUIT, the close, the error) as one JSON document when the run ends, failed or not, Ctrl-C included (not on a bad command line; `check` and `load` write none, `crlf` has its own). If FILE cannot be written, stderr says so and the exit code stays that of the run.\nLogging: RUST_LOG=debug|info|warn (default info)."
 )]
 struct Args {
     #[command(subcommand)]
@@ -94,6 +94,66 @@ enum Command {
         #[arg(default_value_t = 45000)]
         port: u16,
     },
+    /// Show how the server answers, on one connection, a bare-LF line ("TIME\n"), an
+    /// unknown command ("HELLO\r\n") and a correct request ("TIME\r\n"), then QUIT:
+    /// one line per request. Exit 0 when TIME\r\n got JAM and the other two got ERROR.
+    Crlf(CrlfArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 \"TIME\\r\\n\" got a JAM line and \"TIME\\n\" and \"HELLO\\r\\n\" each got an ERROR line, 1 anything else (the last line says why: no answer within --timeout, a closed connection, a refused connection, ...), 2 bad command line.\nHow the server ends the session after QUIT is printed but not judged.\n--json FILE (or PROGJAR_JSON=FILE): also write each request and its outcome as one JSON document when the probe ends, failed or not (not on a bad command line). If FILE cannot be written, stderr says so and the exit code stays that of the probe."
+)]
+struct CrlfArgs {
+    /// Server name or address.
+    #[arg(default_value = "172.16.16.101", env = "LAB_SERVER")]
+    host: String,
+
+    /// Server port.
+    #[arg(default_value_t = 45000)]
+    port: u16,
+
+    /// Seconds to wait for each reply line, and for the close after QUIT (a deadline: bytes
+    /// trickling in do not extend it).
+    #[arg(long, default_value = "2", value_name = "SECS", value_parser = parse_seconds)]
+    timeout: Duration,
+
+    /// Give up connecting after this many seconds.
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_seconds)]
+    connect_timeout: Duration,
+
+    /// Also write the result as JSON to FILE (written to FILE's directory, then renamed over it).
+    #[arg(long, value_name = "FILE", env = "PROGJAR_JSON")]
+    json: Option<PathBuf>,
+}
+
+fn run_crlf(args: &CrlfArgs) -> ExitCode {
+    let plan = progjar_client::crlf_probe::CrlfPlan {
+        host: args.host.clone(),
+        port: args.port,
+        connect_timeout: args.connect_timeout,
+        timeout: args.timeout,
+    };
+    println!(
+        "probing the time server at {} with a bare LF, an unknown command and a correct request",
+        target(&args.host, args.port)
+    );
+    let result = progjar_client::crlf_probe::run(&plan, |exchange| {
+        println!("{}", progjar_client::crlf_probe::human_line(exchange));
+    });
+    if result.passed {
+        println!(
+            "PASS: only the correct request got JAM; the bare LF and the unknown command got ERROR"
+        );
+    } else {
+        println!("FAIL: {}", result.failures.join("; "));
+    }
+    save_result("time-client", args.json.as_deref(), &result);
+    if result.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -204,6 +264,9 @@ struct Tally {
 fn main() -> ExitCode {
     let args = Args::parse();
     logging::init();
+    if let Some(Command::Crlf(crlf)) = &args.command {
+        return run_crlf(crlf);
+    }
     if let Some(Command::Load(load)) = &args.command {
         return match progjar_common::runtime::build(load.threads) {
             Ok(runtime) => run_load(&runtime, load),
