@@ -244,13 +244,15 @@ impl CommonFacts {
             );
         }
         let c = &self.capture;
-        out.push(
+        out.push(if c.packets == 0 {
+            Message::new("capture-empty")
+        } else {
             Message::new("capture-holds")
                 .count("packets", c.packets)
                 .count("tcp", c.tcp_packets)
                 .count("conversations", c.conversations as u64)
-                .count("most", c.max_concurrent as u64),
-        );
+                .count("most", c.max_concurrent as u64)
+        });
         for error in &c.errors {
             out.push(Message::new("capture-problem").text("error", error.clone()));
         }

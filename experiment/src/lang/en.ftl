@@ -40,6 +40,7 @@ capture-holds = The capture holds { $packets } { $packets ->
     [one] was
    *[other] were
   } open at once.
+capture-empty = The capture holds no packets.
 capture-problem = The capture file has a problem: { $error }.
 folder-problem = A file of this run could not be read: { $problem }.
 result-missing = `{ $command }` ended without writing its result (--json), so what it saw is not known.
@@ -129,6 +130,7 @@ crlf-nothing = `{ $sent }` got nothing within { $secs } s.
 crlf-closed = `{ $sent }`: the server closed the connection.
 crlf-too-long = `{ $sent }` got a line longer than { $limit } bytes.
 crlf-not-sent = `{ $sent }` was not sent: the connection had already ended.
+crlf-failed = `{ $sent }`: the connection failed: { $reason }
 crlf-probe-error = time-client crlf reported: { $error }
 crlf-as-asked = Only the line that ends in CR LF and begins with TIME got JAM; the bare LF and the unknown command got ERROR, and the connection stayed open.
 crlf-not-as-asked = So this server does not answer as the assignment asks: a bare LF and an unknown command should get ERROR, TIME with CR LF should get JAM, and the connection should stay open.
@@ -138,7 +140,7 @@ crlf-not-as-asked = So this server does not answer as the assignment asks: a bar
 socket-info-entries = On { $machine }, `{ $command }` got { $entries } getaddrinfo { $entries ->
     [one] entry
    *[other] entries
-  } ({ $addresses }).
+  }: { $addresses } as { $types }.
 socket-info-timeouts = A new socket had { $before ->
     [none] no timeout (None: it blocks)
    *[other] a timeout of { $before } s
@@ -147,8 +149,8 @@ socket-info-timeouts = A new socket had { $before ->
    *[other] { $after } s
   }.
 socket-info-error = On { $machine }, `{ $command }` could not resolve the name: { $error }
-socket-info-no-packets-inside = The capture holds no packets: the lookups went to the resolver at { $resolvers } (from /etc/resolv.conf), an address inside each machine, and socket-info opens no connection, so nothing crossed the lab bridge.
-socket-info-no-packets = The capture holds no packets: nothing socket-info did crossed the lab bridge (the machines' resolvers: { $resolvers }).
+socket-info-no-packets-inside = Nothing crossed the lab bridge: a name is looked up inside each machine (in /etc/hosts, or by the resolver at { $resolvers } from /etc/resolv.conf, an address inside the machine), and socket-info opens no connection.
+socket-info-no-packets = Nothing socket-info did crossed the lab bridge (the machines' resolvers: { $resolvers }).
 
 ## One conversation, step by step
 

@@ -28,6 +28,7 @@ report-files = Berkas di sini: `capture.pcap` (buka di Wireshark), `summary.txt`
 student-server = Server mahasiswa menggantikan server kami di mesin-1: `{ $command }`.
 server-not-listening = Server tidak mendengarkan (listen) di port { $port } saat klien dimulai.
 capture-holds = Tangkapan memuat { $packets } paket ({ $tcp } TCP) dalam { $conversations } percakapan TCP; paling banyak { $most } terbuka bersamaan.
+capture-empty = Tangkapan tidak memuat paket.
 capture-problem = Berkas tangkapan bermasalah: { $error }.
 folder-problem = Sebuah berkas dari percobaan ini tidak dapat dibaca: { $problem }.
 result-missing = `{ $command }` berakhir tanpa menulis hasilnya (--json), jadi apa yang dilihatnya tidak diketahui.
@@ -78,13 +79,14 @@ crlf-nothing = `{ $sent }` tidak mendapat apa-apa dalam { $secs } s.
 crlf-closed = `{ $sent }`: server menutup koneksi.
 crlf-too-long = `{ $sent }` mendapat baris lebih panjang dari { $limit } byte.
 crlf-not-sent = `{ $sent }` tidak dikirim: koneksi sudah berakhir.
+crlf-failed = `{ $sent }`: koneksi gagal: { $reason }
 crlf-probe-error = time-client crlf melaporkan: { $error }
 crlf-as-asked = Hanya baris yang diakhiri CR LF dan diawali TIME yang mendapat JAM; LF saja dan perintah tak dikenal mendapat ERROR, dan koneksi tetap terbuka.
 crlf-not-as-asked = Jadi server ini tidak menjawab seperti yang diminta tugas: LF saja dan perintah tak dikenal seharusnya mendapat ERROR, TIME dengan CR LF seharusnya mendapat JAM, dan koneksi seharusnya tetap terbuka.
 
 ## Info socket (t1-socket-info)
 
-socket-info-entries = Di { $machine }, `{ $command }` mendapat { $entries } entri getaddrinfo ({ $addresses }).
+socket-info-entries = Di { $machine }, `{ $command }` mendapat { $entries } entri getaddrinfo: { $addresses } sebagai { $types }.
 socket-info-timeouts = Socket baru { $before ->
     [none] tidak punya timeout (None: blocking)
    *[other] punya timeout { $before } s
@@ -93,8 +95,8 @@ socket-info-timeouts = Socket baru { $before ->
    *[other] { $after } s
   }.
 socket-info-error = Di { $machine }, `{ $command }` tidak dapat menerjemahkan nama: { $error }
-socket-info-no-packets-inside = Tangkapan tidak memuat paket: pencarian nama dijawab oleh resolver di { $resolvers } (dari /etc/resolv.conf), alamat di dalam setiap mesin, dan socket-info tidak membuka koneksi, jadi tidak ada yang melewati bridge lab.
-socket-info-no-packets = Tangkapan tidak memuat paket: tidak ada yang dilakukan socket-info yang melewati bridge lab (resolver mesin: { $resolvers }).
+socket-info-no-packets-inside = Tidak ada yang melewati bridge lab: nama dicari di dalam setiap mesin (di /etc/hosts, atau oleh resolver di { $resolvers } dari /etc/resolv.conf, alamat di dalam mesin), dan socket-info tidak membuka koneksi.
+socket-info-no-packets = Tidak ada yang dilakukan socket-info yang melewati bridge lab (resolver mesin: { $resolvers }).
 
 ## Satu percakapan, langkah demi langkah
 

@@ -98,6 +98,8 @@ impl SocketInfoFacts {
                 );
                 continue;
             }
+            let types: std::collections::BTreeSet<&str> =
+                r.entries.iter().map(|e| e.socket_type.as_str()).collect();
             let addresses: std::collections::BTreeSet<&str> =
                 r.entries.iter().map(|e| e.address.as_str()).collect();
             out.push(
@@ -108,7 +110,8 @@ impl SocketInfoFacts {
                     .text(
                         "addresses",
                         addresses.into_iter().collect::<Vec<_>>().join(", "),
-                    ),
+                    )
+                    .text("types", types.into_iter().collect::<Vec<_>>().join(", ")),
             );
             out.push(
                 Message::new("socket-info-timeouts")

@@ -114,6 +114,9 @@ impl CrlfFacts {
                     .text("sent", sent)
                     .count("limit", *limit as u64),
                 CrlfOutcome::NotSent => Message::new("crlf-not-sent").text("sent", sent),
+                CrlfOutcome::Failed { reason } => Message::new("crlf-failed")
+                    .text("sent", sent)
+                    .text("reason", reason.clone()),
             });
         }
         if let Some(error) = &self.error {
