@@ -120,6 +120,13 @@ impl EchoFacts {
                 );
             }
         }
+        out.extend(self.client_findings());
+        out
+    }
+
+    /// What each echo-client said of its own run.
+    pub fn client_findings(&self) -> Vec<Message> {
+        let mut out = Vec::new();
         for client in &self.clients {
             let Some(r) = &client.result else { continue };
             let message = if r.identical {

@@ -10,6 +10,7 @@ use crate::facts::client_of;
 use crate::lang::Message;
 use crate::plan::{LabServer, Machine, Param, Plan, Settings};
 use crate::scenario::{Analysis, Scenario};
+use crate::scenarios::echo::EchoFacts;
 use crate::Error;
 
 /// The experiment.
@@ -140,7 +141,10 @@ impl Scenario for Iterative {
 
     fn analyse(&self, evidence: &Evidence) -> Analysis {
         let facts = IterativeFacts::gather(evidence);
-        let expected = facts.second_waited == Some(true);
-        Analysis::of(&facts, facts.findings(), expected)
+        let echo = EchoFacts::gather(evidence, LabServer::Echo.port());
+        let mut findings = facts.findings();
+        findings.extend(echo.client_findings());
+        let expected = facts.second_waited == Some(true) && echo.as_expected();
+        Analysis::of(&facts, findings, expected)
     }
 }
