@@ -134,9 +134,11 @@ pub struct Conversation {
     pub client: SocketAddr,
     /// The other side.
     pub server: SocketAddr,
-    /// Seconds from the capture's first packet to this conversation's first.
+    /// Seconds from the capture's first packet to this conversation's
+    /// earliest packet: the earliest time, not the first packet's, since a
+    /// capture's timestamps can step back (several interfaces or queues).
     pub start: f64,
-    /// ... and to its last.
+    /// ... and to its latest packet; never before `start`.
     pub end: f64,
     /// Packets, indexed by [`Dir`].
     pub packets: [u64; 2],
@@ -170,7 +172,7 @@ pub struct Conversation {
     pub retransmissions: u64,
     /// Out-of-order segments.
     pub out_of_order: u64,
-    /// Time of the first data byte, indexed by [`Dir`].
+    /// Time of the first (earliest) data byte, indexed by [`Dir`].
     pub first_data: [Option<f64>; 2],
     isn: [Option<u32>; 2],
     next_seq: [Option<u32>; 2],
@@ -259,6 +261,23 @@ impl Conversation {
         Some(first - opened)
     }
 
+    /// When the client had sent data but the server none yet: from the
+    /// client's first data byte to the server's first (or, if the server
+    /// never sent any, to the conversation's end). This is how a client
+    /// waiting in an iterative server's backlog shows: connected, request
+    /// sent, no answer. None when the client sent nothing, or the server
+    /// spoke first.
+    pub fn waiting_for_server(&self) -> Option<(f64, f64)> {
+        let client = self.first_data[Dir::ClientToServer as usize]?;
+        // Data in the SYN (TCP Fast Open) waits from the handshake's end.
+        let from = match &self.handshake.ack {
+            Some(ack) => client.max(ack.time),
+            None => client,
+        };
+        let until = self.first_data[Dir::ServerToClient as usize].unwrap_or(self.end);
+        (from < until).then_some((from, until))
+    }
+
     fn dir_of(&self, segment: &TcpSegment<'_>) -> Dir {
         if segment.src == self.client {
             Dir::ClientToServer
@@ -271,7 +290,9 @@ impl Conversation {
         let dir = self.dir_of(segment);
         let d = dir as usize;
         let flags = segment.flags;
-        self.end = time;
+        // Times can step back: the conversation spans the earliest to the latest.
+        self.start = self.start.min(time);
+        self.end = self.end.max(time);
         self.packets[d] += 1;
         self.payload_bytes[d] += u64::from(segment.len);
         // The first sequence number seen (the SYN's, when there is one) is
@@ -292,7 +313,8 @@ impl Conversation {
         self.follow_handshake(&step, segment);
         let anomaly = self.track_sequence(d, segment);
         if segment.len > 0 {
-            self.first_data[d].get_or_insert(time);
+            let first = self.first_data[d].get_or_insert(time);
+            *first = first.min(time);
             if self.segments.len() < limits.segments {
                 let keep = segment.payload.len().min(limits.payload_bytes);
                 self.segments.push(DataSegment {
