@@ -309,63 +309,6 @@ run_steps() {
 }
 
 capture() {
-  docker rm -f progjar-capture >/dev/null 2>&1
-  CAPTURE_FILE=$1 CAPTURE_OWNER="$OWNER" \
-    compose --profile capture up -d --no-deps capture >/dev/null 2>&1 ||
-    die "could not start the capture sidecar"
-  local _
-  for _ in $(seq 100); do
-    docker logs progjar-capture 2>&1 | grep -q "listening on" && return 0
-    [ "$(docker inspect -f '{{.State.Running}}' progjar-capture 2>/dev/null)" = true ] || break
-    sleep 0.1
-  done
-  docker logs progjar-capture >&2
-  die "tcpdump did not start on $LAB_BRIDGE (see above)"
-}
-
-stop_capture() {
-  docker stop -t 10 progjar-capture >/dev/null 2>&1
-  local code
-  code=$(docker inspect -f '{{.State.ExitCode}}' progjar-capture 2>/dev/null)
-  docker logs progjar-capture 2>&1 | grep -E "packets (captured|received|dropped)" | sed 's/^/  tcpdump: /'
-  docker rm -f progjar-capture >/dev/null 2>&1
-  [ "${code:-1}" = 0 ] || say "warning: tcpdump exited with code $code"
-}
-
-# RUN="mesin-2 time-client & mesin-3 time-client ; mesin-2 echo-client"
-# runs the commands of each ';'-step at once, one step after another.
-# With RUN_LOG_DIR set, each command's output also goes to its own log file
-# there, and a row "machine<TAB>command<TAB>exit<TAB>log" to runs.tsv.
-run_steps() {
-  local failed=0 step cmd machine rest n=0
-  local -a steps cmds pids
-  IFS=';' read -ra steps <<<"$1"
-  for step in "${steps[@]}"; do
-    IFS='&' read -ra cmds <<<"$step"
-    pids=()
-    for cmd in "${cmds[@]}"; do
-      read -r machine rest <<<"$cmd"
-      [ -z "$machine" ] && continue
-      [[ " ${MACHINES[*]} " == *" $machine "* ]] || die "RUN: '$machine' is not a lab machine (mesin-1, mesin-2, mesin-3)"
-      n=$((n + 1))
-      say "[$machine] \$ $rest"
-      (
-        log=/dev/null
-        [ -n "${RUN_LOG_DIR:-}" ] && log="$RUN_LOG_DIR/logs/$machine-$n-${rest%% *}.log"
-        docker exec "progjar-$machine" bash -c "$rest" 2>&1 | tee "$log" | sed -u "s/^/[$machine] /"
-        code=${PIPESTATUS[0]}
-        [ -n "${RUN_LOG_DIR:-}" ] &&
-          printf '%s\t%s\t%s\t%s\n' "$machine" "$rest" "$code" "logs/$(basename "$log")" >>"$RUN_LOG_DIR/runs.tsv"
-        exit "$code"
-      ) &
-      pids+=($!)
-    done
-    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-  done
-  return $failed
-}
-
-capture() {
   preflight
   running || die "the lab is not running: make lab"
   mkdir -p captures
