@@ -293,3 +293,35 @@ fn socket_info_json_is_written_when_the_name_does_not_resolve() {
         "{error}"
     );
 }
+
+#[test]
+fn time_json_after_ctrl_c_says_interrupted_and_keeps_the_sessions_done() {
+    let (addr, _server) = time_server(Mode::Async);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("time.json");
+    let port = addr.port().to_string();
+    let mut child = command(
+        TIME,
+        &["127.0.0.1", &port, "--forever", "--interval", "0.1"],
+        "warn",
+    )
+    .env("PROGJAR_JSON", &path)
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("starts");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let signal = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signal.success());
+    let out = child.wait_with_output().expect("ends");
+    let run: TimeRun = support::read_json(&path, &out);
+    assert!(run.interrupted, "{run:?}");
+    assert!(run.sessions.len() >= 2, "{run:?}");
+    let rounds: Vec<u64> = run.sessions.iter().map(|s| s.round).collect();
+    let expected: Vec<u64> = (0..rounds.len() as u64).collect();
+    assert_eq!(rounds, expected, "sessions in order, none lost");
+    assert!(run.sessions.iter().all(|s| s.error.is_none()), "{run:?}");
+}
