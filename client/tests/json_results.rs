@@ -300,7 +300,7 @@ fn time_json_after_ctrl_c_says_interrupted_and_keeps_the_sessions_done() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("time.json");
     let port = addr.port().to_string();
-    let mut child = command(
+    let child = command(
         TIME,
         &["127.0.0.1", &port, "--forever", "--interval", "0.1"],
         "warn",
