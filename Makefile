@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help build release test test-rust lint fmt
+.PHONY: help build release setup test test-rust lint fmt
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -15,9 +15,33 @@ build: ## Build every program (debug) into target/debug/
 release: ## Build optimized programs into target/release/
 	$(CARGO) build --workspace --release
 
-lint: ## cargo fmt --check and clippy with warnings as errors
+# Debian packages the tests need, as command:package.
+SETUP_TOOLS := shellcheck:shellcheck
+
+setup: ## Install what the tests need from Debian's packages when missing (shellcheck); as root or with sudo
+	@missing=""; \
+	for t in $(SETUP_TOOLS); do command -v "$${t%%:*}" >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
+	if [ -z "$$missing" ]; then echo "setup: nothing to install ($(foreach t,$(SETUP_TOOLS),$(firstword $(subst :, ,$(t)))) present)"; exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "setup: missing:$$missing; this machine has no apt-get, so install it with your system's package manager" >&2; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then as_root=""; \
+	elif command -v sudo >/dev/null 2>&1; then as_root="sudo"; \
+	else echo "setup: missing:$$missing; installing needs root: run 'make setup' as root, or install sudo" >&2; exit 1; fi; \
+	echo "setup: missing:$$missing; running: $${as_root:+$$as_root }apt-get update"; \
+	$$as_root apt-get update -qq || { echo "setup: apt-get update failed (is Debian's package mirror reachable?)" >&2; exit 1; }; \
+	echo "setup: running: $${as_root:+$$as_root }apt-get install -y$$missing"; \
+	$$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+	  { echo "setup: apt-get install$$missing failed; see the messages above" >&2; exit 1; }; \
+	echo "setup: installed$$missing"
+
+# Shell scripts are found by their first line (#!...bash or sh), not by a list.
+lint: setup ## cargo fmt --check, clippy with warnings as errors (missing docs too), shellcheck on every shell script
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@scripts=$$( { git ls-files --cached --others --exclude-standard 2>/dev/null || find . -type f -not -path './target/*' -not -path './.git/*'; } | \
+	  while read -r f; do [ -f "$$f" ] && head -n1 "$$f" | grep -qE '^#!.*[/ ](ba|da)?sh([[:space:]]|$$)' && echo "$$f"; done); \
+	echo "shellcheck" $$scripts; \
+	shellcheck $$scripts && echo "shellcheck: $$(echo $$scripts | wc -w) scripts clean"
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
@@ -25,7 +49,7 @@ fmt: ## Format the code
 test-rust: ## Unit, property and loopback integration tests
 	$(CARGO) test --workspace
 
-test: lint test-rust test-lab ## Everything CI runs (the lab test needs Docker; skipped without it unless CI=true)
+test: setup lint test-rust test-lab ## Everything CI runs (the lab test needs Docker; skipped without it unless CI=true)
 
 # ---- the three-machine lab (lab/lab.sh does the work) ----------------------
 .PHONY: lab down clean status logs shell capture scenario check images offline-images dist save load test-lab

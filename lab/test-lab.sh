@@ -9,6 +9,8 @@
 # network or bridge behind. The lab is taken down even when a step fails.
 #
 # Without Docker the test is skipped, except under CI=true, where it fails.
+# pass and fail always return 0, so `check && pass || fail` is an if-else here.
+# shellcheck disable=SC2015
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -54,6 +56,23 @@ out=$(LAB_NET=172.16 lab/lab.sh up 2>&1) && fail "LAB_NET=172.16 was accepted" |
 # A fresh image of the current code, then a fresh lab.
 lab/lab.sh images || { echo "lab: 0 passed, 1 failed"; exit 1; }
 lab/lab.sh up || { echo "lab: 0 passed, 1 failed"; exit 1; }
+
+# labctl on mesin-1, as the README has students use it: another mode, and back.
+out=$(docker exec progjar-mesin-1 labctl restart time --mode thread 2>&1); code=$?
+if [ "$code" = 0 ]; then pass "labctl restart time --mode thread"; else fail "labctl restart time --mode thread (exit $code): $out"; fi
+line=$(docker exec progjar-mesin-1 labctl status 2>&1 | awk '$1 == "time"')
+mode=$(awk '{ for (i = 7; i < NF; i++) if ($i == "--mode") m = $(i + 1) } END { print m }' <<<"$line")
+if [ "$(awk '{ print $2 }' <<<"$line")" = running ] && [ "$mode" = thread ]; then
+  pass "labctl status: time runs with --mode thread last"
+else
+  fail "labctl status does not show time running in thread mode: $line"
+fi
+started=$(docker exec progjar-mesin-1 grep "listening on" /var/log/lab/time.log 2>&1 | tail -n1)
+if grep -q "(thread mode)" <<<"$started"; then pass "time-server's log: $started"; else fail "time-server's last start is not in thread mode: $started"; fi
+out=$(docker exec progjar-mesin-2 time-client --count 1 2>&1); code=$?
+if [ "$code" = 0 ]; then pass "time-client on mesin-2 gets a reply from the thread-mode server"; else fail "time-client against the thread-mode server (exit $code): $out"; fi
+out=$(docker exec progjar-mesin-1 labctl restart time 2>&1); code=$?
+if [ "$code" = 0 ] && grep -q "async mode" <<<"$out"; then pass "labctl restart time: back to async mode"; else fail "labctl restart time (exit $code): $out"; fi
 
 capture_log=$(mktemp)
 LABEL=labtest RUN="mesin-2 time-client --count 2 --interval 0.2 & mesin-3 time-client --count 2 --interval 0.2 & mesin-2 echo-client" \

@@ -27,6 +27,9 @@ impl std::fmt::Display for Mode {
 }
 
 /// Options common to time-server and echo-server.
+///
+/// Both binaries set clap's `args_override_self`: an option given twice takes
+/// its last value, here as for `--mode` and `--port`.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
     /// Most connections served at once (async and thread modes); more wait in the backlog.

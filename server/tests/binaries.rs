@@ -139,6 +139,50 @@ fn sigterm_stops_every_server_mode_quickly_with_exit_code_zero() {
 }
 
 #[test]
+fn a_repeated_option_takes_its_last_value() {
+    // labctl runs `time-server --port 45000 --mode async` and appends what the
+    // student adds: `labctl restart time --mode thread` must run thread mode.
+    for (binary, args, mode) in [
+        (
+            env!("CARGO_BIN_EXE_time-server"),
+            ["--mode", "async", "--mode", "thread"],
+            "thread",
+        ),
+        (
+            env!("CARGO_BIN_EXE_echo-server"),
+            ["--mode", "iterative", "--mode", "async"],
+            "async",
+        ),
+    ] {
+        let mut server = start(binary, &args);
+        let listening = server.startup.last().expect("a listening line");
+        assert!(
+            listening.contains(&format!("({mode} mode)")),
+            "{binary} {args:?}: {listening}"
+        );
+        let mut client = TcpStream::connect(server.addr).expect("connect");
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        if binary.ends_with("time-server") {
+            client.write_all(b"TIME\r\nQUIT\r\n").expect("send");
+            let mut reply = String::new();
+            client.read_to_string(&mut reply).expect("reply and close");
+            assert!(reply.starts_with("JAM "), "{reply:?}");
+        } else {
+            client.write_all(b"hello").expect("send");
+            let mut echo = [0u8; 5];
+            client.read_exact(&mut echo).expect("echo");
+            assert_eq!(&echo, b"hello");
+        }
+        drop(client);
+        terminate(&server.child);
+        let status = wait_exit(&mut server.child, Duration::from_secs(5));
+        assert!(status.success(), "{binary} {args:?}: {status}");
+    }
+}
+
+#[test]
 fn a_taken_port_is_a_clear_error_with_exit_code_one() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port().to_string();

@@ -17,6 +17,9 @@ use progjar_server::{launch, Mode, SessionFactory};
 /// waits until the first has closed. Use --port 32444 for the file exercise.
 #[derive(Debug, Parser)]
 #[command(name = "echo-server", version)]
+// A later option replaces an earlier one (`--mode async --mode thread` runs
+// thread mode), so a wrapper such as labctl can add to a fixed command line.
+#[command(args_override_self = true)]
 #[command(
     after_help = "Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM), 1 could not start or failed, 2 bad command line.\nLogging: RUST_LOG=debug|info|warn (default info)."
 )]

@@ -20,6 +20,9 @@ use tracing::{info, warn};
 /// to end the session. Try it: `telnet 127.0.0.1 45000`, or `nc -C 127.0.0.1 45000`.
 #[derive(Debug, Parser)]
 #[command(name = "time-server", version)]
+// A later option replaces an earlier one (`--mode async --mode thread` runs
+// thread mode), so a wrapper such as labctl can add to a fixed command line.
+#[command(args_override_self = true)]
 #[command(
     after_help = "Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM), 1 could not start or failed, 2 bad command line.\nLogging: RUST_LOG=debug|info|warn (default info)."
 )]
