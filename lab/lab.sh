@@ -130,7 +130,7 @@ dist() {
     die "building the programs failed"
   rm -rf dist/bin && mkdir -p dist/bin
   find "target/$triple/release" -maxdepth 1 -type f -executable -exec cp {} dist/bin/ \;
-  say "dist/bin: $(ls dist/bin | tr '\n' ' ')"
+  say "dist/bin: $(find dist/bin -maxdepth 1 -type f -printf '%f ')"
 }
 
 offline_wanted() {
