@@ -52,7 +52,7 @@ test-rust: ## Unit, property and loopback integration tests
 test: setup lint test-rust test-lab ## Everything CI runs (the lab test needs Docker; skipped without it unless CI=true)
 
 # ---- the three-machine lab (lab/lab.sh does the work) ----------------------
-.PHONY: lab down clean status logs shell capture scenario check images offline-images dist save load test-lab
+.PHONY: lab down clean status logs shell capture scenario scenarios check images offline-images dist save load test-lab
 
 lab: ## Build what is missing, start mesin-1/2/3 and the servers, print a table
 	@lab/lab.sh up
@@ -77,6 +77,9 @@ capture: ## Capture the lab bridge into captures/; RUN="mesin-2 time-client" LAB
 
 scenario: ## Run an experiment with capture and REPORT.md: make scenario S=t2-concurrent (or S=all)
 	@lab/lab.sh scenario
+
+scenarios: ## List the experiments, what each shows, and their settings
+	@lab/lab.sh scenarios
 
 check: ## Check a time server from mesin-2: make check SERVER=172.16.16.101:45000
 	@lab/lab.sh check

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The three-machine lab behind `make lab`, `make capture`, `make down`, ...
 #
-#   lab/lab.sh up | down | clean | status | logs | shell M | capture | check | images | dist | save | load
+#   lab/lab.sh up | down | clean | status | logs | shell M | capture | scenario | scenarios | check | images | dist | save | load
 #
 # Settings (environment):
 #   LAB_NET=10.77.0     first three octets of the lab subnet (default 172.16.16)
@@ -473,6 +473,12 @@ one_scenario() {
   return $status
 }
 
+scenarios() {
+  preflight
+  docker image inspect "$IMAGE" >/dev/null 2>&1 || die "no image $IMAGE yet: make lab first"
+  docker run --rm "$IMAGE" experiment list
+}
+
 scenario() {
   preflight
   running || die "the lab is not running: make lab"
@@ -519,6 +525,7 @@ case "$cmd" in
   shell) shell "${1:-${M:-}}" ;;
   capture) capture ;;
   scenario) scenario ;;
+  scenarios) scenarios ;;
   check) check ;;
   images) preflight && images ;;
   dist) dist ;;

@@ -20,7 +20,7 @@ pub struct Iterative;
 pub const INTERVAL: Param = Param {
     env: "T1_INTERVAL",
     default: "3",
-    help: "seconds between the three sends of each client",
+    help: "seconds between one send of a client and its next",
 };
 
 /// Sends per client.

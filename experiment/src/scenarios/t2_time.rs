@@ -160,7 +160,7 @@ impl Scenario for Time {
     }
 
     fn about(&self) -> &'static str {
-        "Tugas 2: TIME, TIME, QUIT on one connection: handshake, PSH/ACK data, FIN teardown"
+        "Tugas 2: TIME requests, then QUIT, on one connection: handshake, PSH/ACK data, FIN teardown"
     }
 
     fn params(&self) -> &'static [Param] {
