@@ -14,9 +14,15 @@ struct PythonServer {
 
 impl PythonServer {
     fn start(script: &str) -> PythonServer {
+        PythonServer::start_with(script, &[])
+    }
+
+    /// Starts `script` with command-line arguments.
+    fn start_with(script: &str, args: &[&str]) -> PythonServer {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python");
         let mut child = Command::new("python3")
             .arg(dir.join(script))
+            .args(args)
             .current_dir(&dir)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdout(Stdio::piped())
@@ -116,4 +122,45 @@ fn an_iterative_server_fails_only_the_concurrency_check_with_an_explanation() {
     let server = PythonServer::start("correct_iterative.py");
     let (_, _, text) = check(&server);
     assert!(text.contains("one client at a time (iterative)"), "{text}");
+}
+
+#[test]
+fn a_server_that_puts_the_date_in_the_reply_fails_only_the_reply_format() {
+    // Like the course's server_thread_time.py: "JAM dd-mm-YYYY hh:mm:ss\r\n",
+    // threaded, listen(1). Every other check judges its own property.
+    assert_only_failures("dated_reply.py", &["reply format"]);
+    let server = PythonServer::start("dated_reply.py");
+    let (code, _, text) = check(&server);
+    assert_eq!(code, 1, "{text}");
+    let hint = text
+        .lines()
+        .skip_while(|l| !l.starts_with("FAIL  reply format"))
+        .find_map(|l| l.trim_start().strip_prefix("hint: "))
+        .unwrap_or_else(|| panic!("reply format has a hint:\n{text}"));
+    assert!(
+        hint.contains("JAM hh:mm:ss") && hint.contains("no date"),
+        "the hint is about the format: {hint}"
+    );
+    for wrong in ["iterative", "thread", "do not close", "datetime.now()"] {
+        assert!(!text.contains(wrong), "no blame for {wrong:?}:\n{text}");
+    }
+}
+
+#[test]
+fn a_threaded_listen_1_server_passes_concurrency_even_with_a_slow_accept_loop() {
+    // The course's servers call listen(1): a burst of connects overruns it and
+    // waits for SYN retransmission (1 s, 3 s); with a 250 ms pause per
+    // accept(), ten clients need 2.5 s of accept loop alone. Both are
+    // concurrent servers and must pass, every run.
+    for pause in ["0", "0.25"] {
+        let server = PythonServer::start_with("threaded_listen1.py", &[pause]);
+        let (code, verdicts, text) = check(&server);
+        assert_eq!(
+            verdicts.get("concurrency"),
+            Some(&true),
+            "accept pause {pause} s:\n{text}"
+        );
+        assert_eq!(code, 0, "accept pause {pause} s:\n{text}");
+        assert!(!text.contains("hint:"), "no hint on a PASS:\n{text}");
+    }
 }

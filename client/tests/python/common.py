@@ -3,11 +3,11 @@ import socket
 import sys
 
 
-def listen():
+def listen(backlog=50):
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("127.0.0.1", 0))
-    server.listen(50)
+    server.listen(backlog)
     print(server.getsockname()[1], flush=True)
     return server
 
