@@ -19,7 +19,7 @@ names=$(docker run --rm "$IMAGE" experiment names)
 
 # check NAME FOLDER: python checks of one folder, run in the image.
 check() {
-  docker run --rm -v "$PWD/captures:/captures:ro" "$IMAGE" python3 - "$1" "/captures/$(basename "$2")" "${3:-expected}" <<'PY' 2>&1 |
+  docker run --rm -i -v "$PWD/captures:/captures:ro" "$IMAGE" python3 - "$1" "/captures/$(basename "$2")" "${3:-expected}" <<'PY' 2>&1 |
 import json, sys
 name, folder, want = sys.argv[1], sys.argv[2], sys.argv[3]
 def load(f): return json.load(open(folder + "/" + f))
@@ -77,7 +77,8 @@ elif name == "t1-socket-info":
         ok = ok and "The capture holds no packets" in report
     say(ok, "socket-info from mesin-1 and mesin-2 reported; an empty capture explained (%d packets)" % d["packets"])
 PY
-    sed 's/^Traceback.*/FAIL '"$1"': the check raised an error/' | grep -E '^(ok|FAIL|info)'
+    sed 's/^Traceback.*/FAIL '"$1"': the check raised an error/' | grep -E '^(ok|FAIL|info)' |
+    awk -v name="$1" '{ print } /^(ok|FAIL)/ { n++ } END { if (!n) print "FAIL " name ": the python checks printed nothing" }'
 }
 
 for name in $names; do
