@@ -7,16 +7,24 @@
 use std::fs;
 use std::path::Path;
 
-use pcap_summary::conversation::Conversation;
+use pcap_summary::conversation::{Conversation, Limits};
 use pcap_summary::{summarize, Options, Summary};
 use serde::Deserialize;
 
-use crate::plan::{Plan, ServerUnderTest, CAPTURE_FILE, PLAN_FILE, RUNS_FILE, SERVER_STATUS_FILE};
+use crate::plan::{
+    Plan, ResultKind, ServerUnderTest, CAPTURE_FILE, CAPTURE_STATS_FILE, PLAN_FILE, RUNS_FILE,
+    SERVER_STATUS_FILE,
+};
 use crate::runs::{parse_records, Run};
 use crate::Error;
 
-/// Logs and results larger than this are read only up to it.
+/// The most of a file read: a log's last bytes, a JSON file's whole (a
+/// larger JSON file is a problem, not a memory hog).
 const MAX_FILE: u64 = 4 * 1024 * 1024;
+
+/// Data segments kept per conversation: enough for a whole TIME session
+/// with many requests, and the start of a file transfer.
+const SEGMENTS_KEPT: usize = 200;
 
 /// What the runner wrote about the server under test.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -47,22 +55,75 @@ pub struct Evidence {
     pub runs: Vec<Run>,
     /// The server under test, when the plan has one.
     pub server: Option<ServerEvidence>,
+    /// What tcpdump reported, if the runner recorded it.
+    pub capture_stats: Option<CaptureStats>,
     /// Files that were there but could not be read as expected.
     pub problems: Vec<String>,
 }
 
-fn read_capped(path: &Path) -> Option<String> {
+/// What tcpdump said when it stopped (`capture-stats.json`, by the runner).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct CaptureStats {
+    /// Packets written to the file.
+    pub captured: Option<u64>,
+    /// Packets the filter saw.
+    pub received: Option<u64>,
+    /// Packets the kernel dropped before tcpdump could take them.
+    pub dropped: Option<u64>,
+}
+
+/// A whole small file; `Err` says why not (missing, or larger than the cap).
+fn read_whole(path: &Path) -> Result<String, String> {
     use std::io::Read;
-    let file = fs::File::open(path).ok()?;
+    let file = fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(format!("larger than {MAX_FILE} bytes"));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn read_capped(path: &Path) -> Option<String> {
+    read_whole(path).ok()
+}
+
+/// A log's last [`MAX_FILE`] bytes: a program's last words are at its end.
+fn read_tail(path: &Path) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    if len > MAX_FILE {
+        file.seek(SeekFrom::Start(len - MAX_FILE)).ok()?;
+    }
     let mut bytes = Vec::new();
     file.take(MAX_FILE).read_to_end(&mut bytes).ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Whether `value` is the result a command of `kind` writes.
+fn check_result(kind: ResultKind, value: &serde_json::Value) -> Result<(), String> {
+    use progjar_client::results::{CrlfProbeResult, EchoResult, SocketInfoResult, TimeRun};
+    fn is<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<(), String> {
+        serde_json::from_value::<T>(value.clone())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    match kind {
+        ResultKind::Echo => is::<EchoResult>(value),
+        ResultKind::Crlf => is::<CrlfProbeResult>(value),
+        ResultKind::Time => is::<TimeRun>(value),
+        ResultKind::SocketInfo => is::<SocketInfoResult>(value),
+        ResultKind::Nothing => Ok(()),
+    }
+}
+
 impl Evidence {
     /// Reads the folder `dir`.
     pub fn read(dir: &Path) -> Result<Evidence, Error> {
-        let plan_text = fs::read_to_string(dir.join(PLAN_FILE)).map_err(|e| Error::Folder {
+        let plan_text = read_whole(&dir.join(PLAN_FILE)).map_err(|e| Error::Folder {
             file: PLAN_FILE.into(),
             reason: format!("{e} (the runner writes it before the capture starts)"),
         })?;
@@ -74,7 +135,13 @@ impl Evidence {
             file: CAPTURE_FILE.into(),
             reason: e.to_string(),
         })?;
-        let summary = summarize(std::io::BufReader::new(capture), &Options::default())?;
+        let options = Options {
+            limits: Limits {
+                segments: SEGMENTS_KEPT,
+                ..Limits::default()
+            },
+        };
+        let summary = summarize(std::io::BufReader::new(capture), &options)?;
         let mut problems = Vec::new();
         let records = match read_capped(&dir.join(RUNS_FILE)) {
             Some(text) => {
@@ -93,13 +160,24 @@ impl Evidence {
             .commands()
             .map(|planned| {
                 let record = records.iter().rev().find(|r| r.id == planned.id).copied();
-                let log = read_capped(&dir.join(planned.log_file())).unwrap_or_default();
-                let (result, result_problem) = match read_capped(&dir.join(planned.result_file())) {
-                    None => (None, None),
-                    Some(text) if text.trim().is_empty() => (None, None),
-                    Some(text) => match serde_json::from_str(&text) {
-                        Ok(value) => (Some(value), None),
-                        Err(e) => (None, Some(format!("{}: {e}", planned.result_file()))),
+                let log = read_tail(&dir.join(planned.log_file())).unwrap_or_default();
+                let file = planned.result_file();
+                let (result, result_problem) = match read_whole(&dir.join(&file)) {
+                    Err(_) if !dir.join(&file).exists() => (None, None),
+                    Err(e) => (None, Some(format!("{file}: {e}"))),
+                    Ok(text) if text.trim().is_empty() => (None, None),
+                    Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+                        Err(e) => (None, Some(format!("{file}: {e}"))),
+                        Ok(value) => match check_result(planned.result_kind(), &value) {
+                            Ok(()) => (Some(value), None),
+                            Err(e) => (
+                                None,
+                                Some(format!(
+                                    "{file} is not what `{}` writes: {e}",
+                                    planned.program()
+                                )),
+                            ),
+                        },
                     },
                 };
                 problems.extend(result_problem.clone());
@@ -116,15 +194,18 @@ impl Evidence {
             command: read_capped(&dir.join(ServerUnderTest::CMDLINE_FILE))
                 .map(|c| c.trim().to_string())
                 .filter(|c| !c.is_empty()),
-            log: read_capped(&dir.join(ServerUnderTest::LOG_FILE)).unwrap_or_default(),
+            log: read_tail(&dir.join(ServerUnderTest::LOG_FILE)).unwrap_or_default(),
             status: read_capped(&dir.join(SERVER_STATUS_FILE))
                 .and_then(|t| serde_json::from_str(&t).ok()),
         });
+        let capture_stats =
+            read_capped(&dir.join(CAPTURE_STATS_FILE)).and_then(|t| serde_json::from_str(&t).ok());
         Ok(Evidence {
             plan,
             summary,
             runs,
             server,
+            capture_stats,
             problems,
         })
     }

@@ -32,14 +32,24 @@ pub struct CaptureFacts {
 /// Who answered on mesin-1.
 #[derive(Debug, Clone, Serialize)]
 pub struct ServerFacts {
-    /// `ours` or `student`.
-    pub who: &'static str,
+    /// Ours or a student's.
+    pub who: ServerKind,
     /// Its command line, as the runner found it.
     pub command: Option<String>,
     /// The port the experiment talks to.
     pub port: u16,
     /// Whether it listened when the clients started (`None`: not recorded).
     pub listening: Option<bool>,
+}
+
+/// Who answered on mesin-1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerKind {
+    /// One of the lab's servers.
+    Ours,
+    /// A student's program in its place (`SERVER=...`).
+    Student,
 }
 
 /// A program of the plan that did not end well.
@@ -64,10 +74,22 @@ pub struct Resent {
     pub client: String,
     /// Segments pcap-summary marked as retransmitted.
     pub retransmissions: u64,
-    /// Segments that arrived after later ones.
+    /// Segments that filled a hole left by a later one (captured out of order).
     pub out_of_order: u64,
     /// Payload bytes on the wire, both ways, minus stream bytes: what went twice.
     pub bytes_resent: u64,
+}
+
+/// How a conversation with an RST ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetKind {
+    /// The SYN was answered with RST: nothing listened on the port.
+    Refused,
+    /// RST after a FIN had been sent: one side had closed, the other still sent.
+    AfterFin,
+    /// RST instead of a FIN: the connection was aborted.
+    Aborted,
 }
 
 /// A conversation that ended with RST.
@@ -79,6 +101,8 @@ pub struct Reset {
     pub client: String,
     /// Who sent the RST.
     pub sender: String,
+    /// Refused, after a FIN, or instead of one.
+    pub kind: ResetKind,
     /// When, in seconds from the capture's start.
     pub time: f64,
 }
@@ -98,6 +122,8 @@ pub struct CommonFacts {
     pub resent: Vec<Resent>,
     /// Conversations with the server port that ended with RST.
     pub resets: Vec<Reset>,
+    /// Packets tcpdump dropped, when it said.
+    pub capture_dropped: Option<u64>,
     /// Files of the folder that could not be read as expected.
     pub problems: Vec<String>,
 }
@@ -132,9 +158,9 @@ impl CommonFacts {
             let seen = evidence.server.as_ref();
             ServerFacts {
                 who: if s.student_command.is_some() {
-                    "student"
+                    ServerKind::Student
                 } else {
-                    "ours"
+                    ServerKind::Ours
                 },
                 command: seen
                     .and_then(|e| e.command.clone())
@@ -179,10 +205,23 @@ impl CommonFacts {
             .iter()
             .filter_map(|c| {
                 let rst = c.teardown.iter().find(|s| s.flags.has(Flags::RST))?;
+                let fin_before = c
+                    .teardown
+                    .iter()
+                    .any(|s| s.flags.has(Flags::FIN) && s.time <= rst.time);
+                let kind =
+                    if c.handshake.syn_ack.is_none() && c.first_data.iter().all(Option::is_none) {
+                        ResetKind::Refused
+                    } else if fin_before {
+                        ResetKind::AfterFin
+                    } else {
+                        ResetKind::Aborted
+                    };
                 Some(Reset {
                     conversation: c.id,
                     client: client_of(c),
                     sender: sender_of(c, rst.dir),
+                    kind,
                     time: rst.time,
                 })
             })
@@ -194,6 +233,7 @@ impl CommonFacts {
             missing_results,
             resent,
             resets,
+            capture_dropped: evidence.capture_stats.and_then(|s| s.dropped),
             problems: evidence.problems.clone(),
         }
     }
@@ -207,17 +247,18 @@ impl CommonFacts {
     pub fn server_findings(&self) -> Vec<Message> {
         let mut out = Vec::new();
         if let Some(server) = &self.server {
-            if server.who == "student" {
-                out.push(
-                    Message::new("student-server")
-                        .text("command", server.command.clone().unwrap_or_default()),
-                );
-            }
-            if server.listening == Some(false) {
-                out.push(
-                    Message::new("server-not-listening").count("port", u64::from(server.port)),
-                );
-            }
+            let command = server.command.clone().unwrap_or_default();
+            let port = u64::from(server.port);
+            out.push(match (server.who, server.listening) {
+                (ServerKind::Student, Some(false)) => Message::new("student-server-not-listening")
+                    .text("command", command)
+                    .count("port", port),
+                (ServerKind::Student, _) => Message::new("student-server").text("command", command),
+                (ServerKind::Ours, Some(false)) => {
+                    Message::new("server-not-listening").count("port", port)
+                }
+                (ServerKind::Ours, _) => return out,
+            });
         }
         out
     }
@@ -225,18 +266,34 @@ impl CommonFacts {
     /// Findings about the run in general, said after the experiment's own.
     pub fn findings(&self) -> Vec<Message> {
         let mut out = Vec::new();
-        for r in &self.resent {
+        for r in self.resent.iter().filter(|r| r.retransmissions > 0) {
             out.push(
                 Message::new("resent")
                     .count("conversation", r.conversation as u64)
                     .text("client", r.client.clone())
-                    .count("segments", r.retransmissions + r.out_of_order)
+                    .count("segments", r.retransmissions)
                     .count("bytes", r.bytes_resent),
             );
         }
-        for r in &self.resets {
+        if self.resent.iter().any(|r| r.retransmissions > 0) {
+            out.push(Message::new("stream-bytes-note"));
+        }
+        for r in self.resent.iter().filter(|r| r.out_of_order > 0) {
             out.push(
-                Message::new("reset")
+                Message::new("out-of-order")
+                    .count("conversation", r.conversation as u64)
+                    .text("client", r.client.clone())
+                    .count("segments", r.out_of_order),
+            );
+        }
+        for r in &self.resets {
+            let id = match r.kind {
+                ResetKind::Refused => "refused",
+                ResetKind::AfterFin => "reset-after-fin",
+                ResetKind::Aborted => "reset",
+            };
+            out.push(
+                Message::new(id)
                     .count("conversation", r.conversation as u64)
                     .text("client", r.client.clone())
                     .text("sender", r.sender.clone())
@@ -253,8 +310,12 @@ impl CommonFacts {
                 .count("conversations", c.conversations as u64)
                 .count("most", c.max_concurrent as u64)
         });
+        if let Some(dropped) = self.capture_dropped.filter(|n| *n > 0) {
+            out.push(Message::new("capture-dropped").count("dropped", dropped));
+        }
         for error in &c.errors {
-            out.push(Message::new("capture-problem").text("error", error.clone()));
+            let error = error.trim_end_matches('.').to_string();
+            out.push(Message::new("capture-problem").text("error", error));
         }
         for problem in &self.problems {
             out.push(Message::new("folder-problem").text("problem", problem.clone()));

@@ -78,7 +78,9 @@ fn run(args: Args) -> anyhow::Result<()> {
         }
         Command::Plan { name, write } => {
             let scenario = registry::find(&name)?;
-            let plan = scenario.plan(&Settings::from_env(scenario.params()))?;
+            let settings = Settings::from_env(scenario.params());
+            settings.validate()?;
+            let plan = scenario.plan(&settings)?;
             if let Some(dir) = write {
                 let path = dir.join(PLAN_FILE);
                 std::fs::write(&path, serde_json::to_string_pretty(&plan)?)

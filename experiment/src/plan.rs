@@ -24,6 +24,8 @@ pub const PLAN_FILE: &str = "plan.json";
 pub const RUNS_FILE: &str = "runs.jsonl";
 /// Whether the server under test was listening, written by the runner.
 pub const SERVER_STATUS_FILE: &str = "server-status.json";
+/// What tcpdump said when it stopped, written by the runner.
+pub const CAPTURE_STATS_FILE: &str = "capture-stats.json";
 /// The facts, as `experiment report` writes them.
 pub const FINDINGS_FILE: &str = "findings.json";
 /// The report.
@@ -125,6 +127,21 @@ impl ServerUnderTest {
     }
 }
 
+/// The structured result (`--json`) a planned command writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultKind {
+    /// `echo-client`: an `EchoResult`.
+    Echo,
+    /// `time-client crlf`: a `CrlfProbeResult`.
+    Crlf,
+    /// `time-client` sessions: a `TimeRun`.
+    Time,
+    /// `socket-info`: a `SocketInfoResult`.
+    SocketInfo,
+    /// Any other program: none.
+    Nothing,
+}
+
 /// One command of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedCommand {
@@ -140,6 +157,18 @@ impl PlannedCommand {
     /// The program's name: the command's first word.
     pub fn program(&self) -> &str {
         self.command.split_whitespace().next().unwrap_or("")
+    }
+
+    /// The result it writes, known from the program (and subcommand) it runs.
+    pub fn result_kind(&self) -> ResultKind {
+        let mut words = self.command.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("echo-client"), _) => ResultKind::Echo,
+            (Some("time-client"), Some("crlf")) => ResultKind::Crlf,
+            (Some("time-client"), _) => ResultKind::Time,
+            (Some("socket-info"), _) => ResultKind::SocketInfo,
+            _ => ResultKind::Nothing,
+        }
     }
 
     /// Its output (stdout and stderr) in the folder.
@@ -317,14 +346,14 @@ impl Settings {
             .map_or(param.default, |(_, value)| value.as_str())
     }
 
-    /// A parameter that must be a whole number of at least `min`.
-    pub fn count(&self, param: &Param, min: u32) -> Result<u32, Error> {
+    /// A parameter that must be a whole number, at least 1.
+    pub fn count(&self, param: &Param) -> Result<u32, Error> {
         let value = self.text(param);
         value
             .trim()
             .parse::<u32>()
             .ok()
-            .filter(|n| *n >= min)
+            .filter(|n| *n >= 1)
             .ok_or_else(|| Error::BadParam {
                 param: param.env,
                 value: value.to_string(),
@@ -332,34 +361,48 @@ impl Settings {
             })
     }
 
-    /// A parameter that must be a number of seconds (`0.5`, `3`).
+    /// A parameter that must be a number of seconds (`0.5`, `3`), at most an hour.
     pub fn seconds(&self, param: &Param) -> Result<String, Error> {
         let value = self.text(param).trim();
-        match value.parse::<f64>() {
-            Ok(s) if s.is_finite() && s >= 0.0 => Ok(value.to_string()),
+        match progjar_common::parse_seconds(value) {
+            Ok(d) if d.as_secs() <= 3600 => Ok(value.to_string()),
             _ => Err(Error::BadParam {
                 param: param.env,
                 value: value.to_string(),
-                reason: "must be a number of seconds such as 1 or 0.5",
+                reason: "must be a number of seconds such as 1 or 0.5, at most 3600",
             }),
         }
     }
 
-    /// A parameter used as one word of a command (a host name, a path).
+    /// A parameter used as one word of a command (a host name, a port, a
+    /// path): letters, digits and `. _ - / : @ +` only, so that it cannot
+    /// change the command it is put in.
     pub fn word(&self, param: &Param) -> Result<String, Error> {
         let value = self.text(param).trim();
-        if value.is_empty()
-            || value
-                .chars()
-                .any(|c| c.is_whitespace() || "'\"`$;&|<>\\".contains(c))
-        {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "._-/:@+".contains(c);
+        if value.is_empty() || !value.chars().all(allowed) {
             return Err(Error::BadParam {
                 param: param.env,
                 value: value.to_string(),
-                reason: "must be one word without quotes or shell characters",
+                reason: "must be one word of letters, digits and . _ - / : @ +",
             });
         }
         Ok(value.to_string())
+    }
+
+    /// Checks the settings every plan uses: `LAB_NET` is three octets.
+    pub fn validate(&self) -> Result<(), Error> {
+        let octets: Vec<&str> = self.net.split('.').collect();
+        let fine = octets.len() == 3 && octets.iter().all(|o| o.parse::<u8>().is_ok());
+        if fine {
+            Ok(())
+        } else {
+            Err(Error::BadParam {
+                param: NET_ENV,
+                value: self.net.clone(),
+                reason: "must be three octets such as 172.16.16 or 10.77.0",
+            })
+        }
     }
 }
 
@@ -391,13 +434,13 @@ mod tests {
         let s = settings(&[]);
         assert_eq!(s.net, "172.16.16");
         assert_eq!(s.student_server, None);
-        assert_eq!(s.count(&COUNT, 1).unwrap(), 3);
+        assert_eq!(s.count(&COUNT).unwrap(), 3);
     }
 
     #[test]
     fn a_bad_count_is_refused_with_the_variable_named() {
         let s = settings(&[("T_COUNT", "zero")]);
-        let error = s.count(&COUNT, 1).unwrap_err().to_string();
+        let error = s.count(&COUNT).unwrap_err().to_string();
         assert!(error.starts_with("T_COUNT=zero:"), "{error}");
     }
 
@@ -428,10 +471,41 @@ mod tests {
     }
 
     #[test]
-    fn shell_characters_are_refused_in_words() {
-        let s = settings(&[("T_COUNT", "a;rm")]);
-        assert!(s.word(&COUNT).is_err());
+    fn words_keep_to_path_characters() {
+        for bad in ["a;rm", "*", "$(x)", "a b", "~root", "x#", "[a]"] {
+            assert!(
+                settings(&[("T_COUNT", bad)]).word(&COUNT).is_err(),
+                "{bad:?}"
+            );
+        }
         let s = settings(&[("T_COUNT", "/usr/share/common-licenses/GPL-3")]);
         assert_eq!(s.word(&COUNT).unwrap(), "/usr/share/common-licenses/GPL-3");
+    }
+
+    #[test]
+    fn seconds_and_the_lab_net_are_checked() {
+        assert!(settings(&[("T_COUNT", "0.5")]).seconds(&COUNT).is_ok());
+        assert!(settings(&[("T_COUNT", "1e300")]).seconds(&COUNT).is_err());
+        assert!(settings(&[("T_COUNT", "-1")]).seconds(&COUNT).is_err());
+        assert!(settings(&[]).validate().is_ok());
+        assert!(settings(&[("LAB_NET", "10.77.0; rm")]).validate().is_err());
+        assert!(settings(&[("LAB_NET", "172.16")]).validate().is_err());
+    }
+
+    #[test]
+    fn the_result_kind_comes_from_the_program() {
+        let kind = |command: &str| {
+            PlannedCommand {
+                id: 1,
+                machine: Machine::Mesin2,
+                command: command.into(),
+            }
+            .result_kind()
+        };
+        assert_eq!(kind("echo-client 1.2.3.4 10000"), ResultKind::Echo);
+        assert_eq!(kind("time-client crlf 1.2.3.4"), ResultKind::Crlf);
+        assert_eq!(kind("time-client 1.2.3.4 --count 2"), ResultKind::Time);
+        assert_eq!(kind("socket-info mesin-1 45000"), ResultKind::SocketInfo);
+        assert_eq!(kind("python3 x.py"), ResultKind::Nothing);
     }
 }

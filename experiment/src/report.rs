@@ -150,7 +150,7 @@ fn markdown(
             md,
             "| mesin-1 | `{}` ({}) | - | [{log}]({log}) |",
             command.replace('|', "\\|"),
-            say.word(if server.who == "student" {
+            say.word(if server.who == crate::facts::ServerKind::Student {
                 "server-student"
             } else {
                 "server-ours"

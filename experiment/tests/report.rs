@@ -432,7 +432,7 @@ fn a_server_that_never_answers_a_bare_lf_is_not_said_to_send_error() {
         "{text}"
     );
     assert!(
-        text.contains("So this server does not answer as the assignment asks"),
+        text.contains("The server answered none of the requests, so this run does not show how it handles CR LF."),
         "{text}"
     );
     assert!(!text.contains("got ERROR"), "{text}");
@@ -587,7 +587,7 @@ fn socket_info_explains_an_empty_capture_from_the_resolvers_it_reported() {
     assert!(text.contains("On mesin-2, `socket-info mesin-1 45000` got 1 getaddrinfo entry: 172.16.16.101:45000 as SOCK_STREAM."), "{text}");
     assert!(
         text.contains(
-            "A new socket had no timeout (None: it blocks); after settimeout(10) it had 10 s."
+            "On mesin-2 a new socket had no timeout (None: it blocks); after settimeout(10) it had 10 s."
         ),
         "{text}"
     );
@@ -637,4 +637,307 @@ fn plans_print_one_line_per_command_and_refuse_bad_settings() {
         .expect("runs");
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("T2_CLIENTS=many"));
+}
+
+fn time_session(octet: u8, port: u16, t0: f64, replies_at: &[f64], t_end: f64) -> TcpSession {
+    let mut s = TcpSession::new(&format!("172.16.16.{octet}:{port}"), "172.16.16.101:45000");
+    s.handshake(t0);
+    for (i, t) in replies_at.iter().enumerate() {
+        s.send(ClientToServer, t0 + 0.001 + i as f64 * 0.0001, b"TIME\r\n");
+        s.send(ServerToClient, *t, b"JAM 10:00:00\r\n");
+    }
+    s.send(ClientToServer, t_end - 0.001, b"QUIT\r\n");
+    s.close(ServerToClient, t_end);
+    s
+}
+
+fn good_time_run(requests: u32) -> TimeRun {
+    TimeRun {
+        server: "172.16.16.101:45000".into(),
+        interrupted: false,
+        sessions: vec![TimeSessionResult {
+            client: 1,
+            round: 1,
+            local: None,
+            requests_sent: requests,
+            replies: vec!["JAM 10:00:00".into(); requests as usize],
+            quit_sent: true,
+            closed_by_server: true,
+            error: None,
+        }],
+    }
+}
+
+/// An iterative time server: both clients connect at once, mesin-3 is
+/// answered only when mesin-2's connection has ended. Open together is not
+/// served together.
+#[test]
+fn an_iterative_time_server_is_not_called_concurrent() {
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&time_session(102, 40000, 0.0, &[0.01], 1.0));
+    capture.add_session(&time_session(103, 40001, 0.001, &[1.01], 2.0));
+    let dir = folder(
+        "t2-concurrent",
+        &[("T2_CLIENTS", "1")],
+        &capture,
+        &[
+            outcome(1, 0, "", Some(good_time_run(1))),
+            outcome(2, 0, "", Some(good_time_run(1))),
+        ],
+        Some(&OUR_TIME_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("were answered one at a time: up to 2 were open at once"),
+        "{text}"
+    );
+    assert!(!text.contains("concurrently"), "{text}");
+    assert_eq!(findings(dir.path())["as_expected"], false);
+    report(dir.path(), Lang::Id);
+}
+
+#[test]
+fn a_concurrent_time_server_is_called_concurrent() {
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&time_session(102, 40000, 0.0, &[0.01, 0.5], 1.0));
+    capture.add_session(&time_session(103, 40001, 0.001, &[0.02, 0.6], 1.1));
+    let dir = folder(
+        "t2-concurrent",
+        &[("T2_CLIENTS", "1")],
+        &capture,
+        &[
+            outcome(1, 0, "", Some(good_time_run(2))),
+            outcome(2, 0, "", Some(good_time_run(2))),
+        ],
+        Some(&OUR_TIME_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(text.contains("Up to 2 of the 2 connections to port 45000 (from mesin-2, mesin-3) were being answered at the same time"), "{text}");
+    assert_eq!(findings(dir.path())["as_expected"], true);
+}
+
+#[test]
+fn clients_that_did_not_overlap_cannot_show_an_iterative_wait() {
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&echo_session(102, 40000, 0.0, 0.002, 0.003));
+    capture.add_session(&echo_session(103, 40001, 0.5, 0.6, 0.7));
+    let ok = Some(echo_result(4, 1, true, None));
+    let dir = folder(
+        "t1-iterative",
+        &[],
+        &capture,
+        &[outcome(1, 0, "", ok.clone()), outcome(2, 0, "", ok)],
+        Some(&OUR_ECHO_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("the two connections did not overlap"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("The server serves one client at a time."),
+        "{text}"
+    );
+    assert_eq!(findings(dir.path())["as_expected"], false);
+    report(dir.path(), Lang::Id);
+}
+
+#[test]
+fn a_long_time_session_is_counted_whole_or_said_to_be_partial() {
+    for (requests, whole) in [(30u32, true), (150, false)] {
+        let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:45000");
+        s.handshake(0.0);
+        for i in 0..requests {
+            let t = 0.01 + f64::from(i) * 0.01;
+            s.send(ClientToServer, t, b"TIME\r\n");
+            s.send(ServerToClient, t + 0.001, b"JAM 10:00:00\r\n");
+        }
+        s.send(ClientToServer, 5.0, b"QUIT\r\n");
+        s.close(ServerToClient, 5.001);
+        let mut capture = CaptureBuilder::new();
+        capture.add_session(&s);
+        let dir = folder(
+            "t2-time",
+            &[("T2_COUNT", &requests.to_string())],
+            &capture,
+            &[outcome(1, 0, "", Some(good_time_run(requests)))],
+            Some(&OUR_TIME_SERVER),
+        );
+        let text = report(dir.path(), Lang::En);
+        if whole {
+            assert!(
+                text.contains("mesin-2 sent TIME 30 times and got 30 JAM replies"),
+                "{text}"
+            );
+            assert!(text.contains("then QUIT"), "{text}");
+        } else {
+            assert!(
+                text.contains(
+                    "In the first data segments the summary kept, mesin-2 sent TIME 100 times"
+                ),
+                "{text}"
+            );
+        }
+        assert!(
+            text.contains(&format!("checked {requests} replies")),
+            "{text}"
+        );
+        assert_eq!(findings(dir.path())["as_expected"], true, "{text}");
+    }
+}
+
+#[test]
+fn a_request_captured_out_of_order_is_still_one_request() {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:45000");
+    s.handshake(0.0);
+    let first = s.send_uncaptured(ClientToServer, b"TI");
+    s.send(ClientToServer, 0.02, b"ME\r\n");
+    s.retransmit(0.03, first);
+    s.send(ServerToClient, 0.031, b"JAM 10:00:00\r\n");
+    s.send(ClientToServer, 0.04, b"QUIT\r\n");
+    s.close(ServerToClient, 0.041);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    let dir = folder(
+        "t2-time",
+        &[("T2_COUNT", "1")],
+        &capture,
+        &[outcome(1, 0, "", Some(good_time_run(1)))],
+        Some(&OUR_TIME_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains(
+            "mesin-2 sent TIME 1 time and got 1 JAM reply (`JAM 10:00:00\\r\\n`), then QUIT"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 segment was captured out of order"),
+        "{text}"
+    );
+    assert!(!text.contains("sent again"), "{text}");
+}
+
+#[test]
+fn a_refused_connection_is_not_reported_as_an_echo() {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:10000");
+    s.syn(0.0);
+    s.rst(ServerToClient, 0.001);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    let refused = echo_result(46, 0, false, Some("connection refused"));
+    let dir = folder(
+        "t1-echo",
+        &[],
+        &capture,
+        &[outcome(1, 1, "refused\n", Some(refused))],
+        Some(&OUR_ECHO_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains(
+            "mesin-2's connection #0 was refused: its SYN was answered with RST from mesin-1"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("sent 0 bytes"), "{text}");
+    assert!(!text.contains("was aborted, not closed with FIN"), "{text}");
+    report(dir.path(), Lang::Id);
+}
+
+#[test]
+fn a_probe_that_never_connected_gives_no_verdict_on_the_server() {
+    let probe = CrlfProbeResult {
+        connected: false,
+        error: Some("connection to 172.16.16.101:45000 refused".into()),
+        ..crlf_result(vec![
+            ("TIME\\n", CrlfOutcome::NotSent),
+            ("HELLO\\r\\n", CrlfOutcome::NotSent),
+            ("TIME\\r\\n", CrlfOutcome::NotSent),
+            ("QUIT\\r\\n", CrlfOutcome::NotSent),
+        ])
+    };
+    let dir = folder(
+        "t2-crlf",
+        &[],
+        &CaptureBuilder::new(),
+        &[outcome(1, 1, "", Some(probe))],
+        Some(&OUR_TIME_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("time-client crlf reported: connection to 172.16.16.101:45000 refused"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("does not answer as the assignment asks"),
+        "{text}"
+    );
+    assert!(
+        text.contains("The server answered none of the requests"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_client_that_ran_no_session_or_wrote_a_wrong_result_is_not_a_success() {
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&time_session(102, 40000, 0.0, &[0.01, 0.02], 1.0));
+    let empty = TimeRun {
+        server: "172.16.16.101:45000".into(),
+        interrupted: true,
+        sessions: Vec::new(),
+    };
+    let dir = folder(
+        "t2-time",
+        &[],
+        &capture,
+        &[outcome(1, 0, "", Some(empty))],
+        Some(&OUR_TIME_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("time-client on mesin-2 ran no session"),
+        "{text}"
+    );
+    assert_eq!(findings(dir.path())["as_expected"], false);
+    // An echo result where a time result belongs is a problem, said so.
+    let dir = folder(
+        "t2-time",
+        &[],
+        &capture,
+        &[outcome(1, 0, "", Some(echo_result(4, 1, true, None)))],
+        Some(&OUR_TIME_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("results/1.json is not what `time-client` writes"),
+        "{text}"
+    );
+    assert_eq!(findings(dir.path())["as_expected"], false);
+}
+
+#[test]
+fn the_last_lines_of_a_huge_log_are_its_real_last_lines() {
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&echo_session(102, 40000, 0.0, 0.002, 0.003));
+    let dir = folder(
+        "t1-echo",
+        &[],
+        &capture,
+        &[outcome(
+            1,
+            1,
+            "",
+            Some(echo_result(4, 1, false, Some("differs"))),
+        )],
+        Some(&OUR_ECHO_SERVER),
+    );
+    let mut log = "received \"0123456789abcdef\"\n".repeat(250_000); // about 7 MB
+    log.push_str("echo-client: the echo differs at byte 4000000\n");
+    std::fs::write(dir.path().join("logs/1-mesin-2-echo-client.log"), log).expect("log");
+    let text = report(dir.path(), Lang::En);
+    let last = text.split("The last lines of").nth(1).unwrap_or("");
+    assert!(last.contains("the echo differs at byte 4000000"), "{text}");
 }

@@ -29,7 +29,8 @@ report-files = Files here: `capture.pcap` (open it in Wireshark), `summary.txt` 
 ## Facts every experiment reports
 
 student-server = A student's server stood in for ours on mesin-1: `{ $command }`.
-server-not-listening = The server was not listening on port { $port } when the clients started.
+student-server-not-listening = The student's server `{ $command }` was not listening on port { $port } when the clients started (its log is below).
+server-not-listening = Our server was not listening on port { $port } when the clients started.
 capture-holds = The capture holds { $packets } { $packets ->
     [one] packet
    *[other] packets
@@ -41,19 +42,33 @@ capture-holds = The capture holds { $packets } { $packets ->
    *[other] were
   } open at once.
 capture-empty = The capture holds no packets.
+capture-dropped = tcpdump dropped { $dropped } { $dropped ->
+    [one] packet
+   *[other] packets
+  } it could not keep up with: the capture misses { $dropped ->
+    [one] it
+   *[other] them
+  }, so counts here may be short.
 capture-problem = The capture file has a problem: { $error }.
 folder-problem = A file of this run could not be read: { $problem }.
 result-missing = `{ $command }` ended without writing its result (--json), so what it saw is not known.
 program-failed = `{ $command }` on { $machine } exited with code { $exit }.
-program-unfinished = `{ $command }` on { $machine } did not finish: the run ended before it did.
+program-unfinished = `{ $command }` on { $machine } has no record of ending: it was interrupted, or never started.
 resent = In conversation #{ $conversation } ({ $client }) { $segments } { $segments ->
     [one] segment was
    *[other] segments were
   } sent again: { $bytes } payload { $bytes ->
     [one] byte
    *[other] bytes
-  } crossed the wire more than once. Byte counts here are stream bytes (each byte once, as the programs read them) unless they say "on the wire".
+  } crossed the wire more than once.
+stream-bytes-note = Byte counts in this report are stream bytes (each byte of a stream once, as captured) unless they say "on the wire".
+out-of-order = In conversation #{ $conversation } ({ $client }) { $segments } { $segments ->
+    [one] segment was
+   *[other] segments were
+  } captured out of order: a later segment came first and left a hole it filled.
 reset = Conversation #{ $conversation } ({ $client }) ended with RST from { $sender } at { $time } s: the connection was aborted, not closed with FIN.
+reset-after-fin = Conversation #{ $conversation } ({ $client }) ended with RST from { $sender } at { $time } s, after a FIN: a side that has closed answers anything more with RST.
+refused = { $client }'s connection #{ $conversation } was refused: its SYN was answered with RST from { $sender } at { $time } s (nothing listened on that port).
 
 ## Echo (t1-echo, t1-file)
 
@@ -66,23 +81,36 @@ echo-bytes = { $client } sent { $sent } { $sent ->
     [less] got only { $back } back
    *[more] got { $back } back, more than it sent
   } (stream bytes).
-echo-wire = On the wire that was { $wiresent } payload bytes out and { $wireback } back, because { $segments } { $segments ->
+echo-wire = On the wire that was { $wiresent } payload { $wiresent ->
+    [one] byte
+   *[other] bytes
+  } out and { $wireback } back, because { $segments } { $segments ->
     [one] segment was
    *[other] segments were
   } sent again.
 echo-client-identical = echo-client on { $machine } read the echo in { $pieces } { $pieces ->
     [one] piece
    *[other] pieces
-  } of at most { $chunk } bytes and found all { $bytes } bytes identical to what it sent ({ $rounds } { $rounds ->
+  } of at most { $chunk } { $chunk ->
+    [one] byte
+   *[other] bytes
+  } and found { $bytes ->
+    [one] the 1 byte
+   *[other] all { $bytes } bytes
+  } identical to what it sent ({ $rounds } { $rounds ->
     [one] round
    *[other] rounds
   }).
-echo-client-different = echo-client on { $machine } sent { $sent } bytes and read { $received } back, and reported: { $error }
+echo-client-different = echo-client on { $machine } sent { $sent } { $sent ->
+    [one] byte
+   *[other] bytes
+  } and read { $received } back, and reported: { $error }
 
 ## Iterative server (t1-iterative)
 
 iterative-waited = { $second } connected at { $connected } s but got its first echo byte only at { $echo } s: it waited { $waited } s after its handshake, until { $first }'s connection ended (at { $ended } s). The server serves one client at a time.
 iterative-overlapped = { $second } got its first echo byte at { $echo } s, before { $first }'s connection ended (at { $ended } s): the server served both at once.
+iterative-no-overlap = { $second } connected at { $connected } s, after { $first }'s connection had ended (at { $ended } s): the two connections did not overlap, so this run cannot show whether the server serves one client at a time.
 iterative-not-two = The capture holds { $served } echo { $served ->
     [one] connection
    *[other] connections
@@ -90,21 +118,29 @@ iterative-not-two = The capture holds { $served } echo { $served ->
 
 ## Time (t2-time, t2-concurrent)
 
-time-exchange = { $client } sent TIME { $times } { $times ->
+time-exchange = { $complete ->
+    [yes] {""}
+   *[no] In the first data segments the summary kept,{" "}
+  }{ $client } sent TIME { $times } { $times ->
     [one] time
    *[other] times
-  } and got { $jams } JAM { $jams ->
-    [one] reply
-   *[other] replies
-  } ({ $replies }){ $quit ->
+  } and got { $jams ->
+    [0] no JAM reply
+    [one] 1 JAM reply ({ $replies })
+   *[other] { $jams } JAM replies ({ $replies })
+  }{ $quit ->
     [yes] , then QUIT
    *[no] {""}
   }; { $closer ->
-    [client] the client
-    [server] the server
-   *[nobody] nobody
-  } sent the first FIN.
-time-no-conversation = The capture holds no conversation with port 45000: the client never reached the time server.
+    [client] the client sent the first FIN
+    [server] the server sent the first FIN
+   *[nobody] nobody sent a FIN
+  }.
+time-other-replies = The server also sent { $client } { $n ->
+    [one] a line that is not a JAM reply
+   *[other] { $n } lines that are not JAM replies
+  }: { $lines }.
+time-no-conversation = The capture holds no conversation with port { $port }: the client never reached the time server.
 time-client-good = time-client on { $machine } ran { $sessions } { $sessions ->
     [one] session
    *[other] sessions
@@ -112,27 +148,30 @@ time-client-good = time-client on { $machine } ran { $sessions } { $sessions ->
     [one] reply
    *[other] replies
   }: every one was JAM hh:mm:ss, and the server closed after QUIT.
+time-client-no-session = time-client on { $machine } ran no session (it was interrupted before the first one ended).
 time-client-bad = time-client on { $machine }: { $bad } of { $sessions } { $sessions ->
     [one] session
    *[other] sessions
   } failed; the first said: { $error }
-concurrent-overlap = Up to { $most } of the { $connections } connections to port { $port } (from { $clients }) were open at the same time: the server handled several clients concurrently.
-concurrent-no-overlap = The { $connections } { $connections ->
+concurrent-overlap = Up to { $most } of the { $connections } connections to port { $port } (from { $clients }) were being answered at the same time (from a connection's first reply to its end): the server handled several clients concurrently.
+concurrent-one-at-a-time = The { $connections } { $connections ->
     [one] connection
    *[other] connections
-  } to port { $port } never overlapped in time (at most { $most } open at once).
+  } to port { $port } (from { $clients }) were answered one at a time: up to { $open } were open at once, but no connection got a reply while another that had got one was still open. The server served one client at a time.
 
 ## CR LF (t2-crlf)
 
 crlf-reply = `{ $sent }` got a reply: `{ $line }`.
 crlf-error = `{ $sent }` got ERROR: `{ $line }`.
 crlf-nothing = `{ $sent }` got nothing within { $secs } s.
+crlf-partial = `{ $sent }` got `{ $partial }` but no line end within { $secs } s.
 crlf-closed = `{ $sent }`: the server closed the connection.
 crlf-too-long = `{ $sent }` got a line longer than { $limit } bytes.
 crlf-not-sent = `{ $sent }` was not sent: the connection had already ended.
 crlf-failed = `{ $sent }`: the connection failed: { $reason }
 crlf-probe-error = time-client crlf reported: { $error }
 crlf-as-asked = Only the line that ends in CR LF and begins with TIME got JAM; the bare LF and the unknown command got ERROR, and the connection stayed open.
+crlf-no-answer = The server answered none of the requests, so this run does not show how it handles CR LF.
 crlf-not-as-asked = So this server does not answer as the assignment asks: a bare LF and an unknown command should get ERROR, TIME with CR LF should get JAM, and the connection should stay open.
 
 ## Socket info (t1-socket-info)
@@ -141,7 +180,7 @@ socket-info-entries = On { $machine }, `{ $command }` got { $entries } getaddrin
     [one] entry
    *[other] entries
   }: { $addresses } as { $types }.
-socket-info-timeouts = A new socket had { $before ->
+socket-info-timeouts = On { $machine } a new socket had { $before ->
     [none] no timeout (None: it blocks)
    *[other] a timeout of { $before } s
   }; after settimeout({ $requested }) it had { $after ->

@@ -26,75 +26,92 @@ report-files = Berkas di sini: `capture.pcap` (buka di Wireshark), `summary.txt`
 ## Fakta yang dilaporkan setiap percobaan
 
 student-server = Server mahasiswa menggantikan server kami di mesin-1: `{ $command }`.
-server-not-listening = Server tidak mendengarkan (listen) di port { $port } saat klien dimulai.
+student-server-not-listening = Server mahasiswa `{ $command }` tidak mendengarkan (listen) di port { $port } saat klien dimulai (lognya ada di bawah).
+server-not-listening = Server kami tidak mendengarkan (listen) di port { $port } saat klien dimulai.
 capture-holds = Tangkapan memuat { $packets } paket ({ $tcp } TCP) dalam { $conversations } percakapan TCP; paling banyak { $most } terbuka bersamaan.
 capture-empty = Tangkapan tidak memuat paket.
+capture-dropped = tcpdump membuang { $dropped } paket karena tidak sempat menyimpannya: tangkapan tidak memuatnya, jadi jumlah di sini bisa kurang.
 capture-problem = Berkas tangkapan bermasalah: { $error }.
 folder-problem = Sebuah berkas dari percobaan ini tidak dapat dibaca: { $problem }.
 result-missing = `{ $command }` berakhir tanpa menulis hasilnya (--json), jadi apa yang dilihatnya tidak diketahui.
 program-failed = `{ $command }` di { $machine } keluar dengan kode { $exit }.
-program-unfinished = `{ $command }` di { $machine } tidak selesai: percobaan berakhir lebih dulu.
-resent = Dalam percakapan #{ $conversation } ({ $client }) { $segments } segmen dikirim ulang: { $bytes } byte payload melewati jaringan lebih dari sekali. Jumlah byte di sini adalah byte stream (setiap byte sekali, seperti yang dibaca program) kecuali disebut "di jaringan".
+program-unfinished = `{ $command }` di { $machine } tidak tercatat selesai: ia terhenti, atau tidak pernah dimulai.
+resent = Dalam percakapan #{ $conversation } ({ $client }) { $segments } segmen dikirim ulang: { $bytes } byte payload melewati jaringan lebih dari sekali.
+stream-bytes-note = Jumlah byte dalam laporan ini adalah byte stream (setiap byte dari sebuah stream dihitung sekali, seperti yang tertangkap) kecuali disebut "di jaringan".
+out-of-order = Dalam percakapan #{ $conversation } ({ $client }) { $segments } segmen tertangkap tidak berurutan: segmen yang lebih akhir datang lebih dulu dan meninggalkan celah yang kemudian diisi.
 reset = Percakapan #{ $conversation } ({ $client }) diakhiri dengan RST dari { $sender } pada { $time } s: koneksi dibatalkan, bukan ditutup dengan FIN.
+reset-after-fin = Percakapan #{ $conversation } ({ $client }) diakhiri dengan RST dari { $sender } pada { $time } s, setelah FIN: sisi yang sudah menutup menjawab data berikutnya dengan RST.
+refused = Koneksi #{ $conversation } dari { $client } ditolak: SYN-nya dijawab dengan RST dari { $sender } pada { $time } s (tidak ada yang mendengarkan di port itu).
 
 ## Echo (t1-echo, t1-file)
 
 echo-no-conversation = Tangkapan tidak memuat percakapan dengan port { $port }: klien tidak pernah mencapai server.
 echo-bytes = { $client } mengirim { $sent } byte ke port { $port } dan { $same ->
-    [same] menerima { $back } byte yang sama kembali
-    [less] hanya menerima { $back } byte kembali
-   *[more] menerima { $back } byte kembali, lebih banyak dari yang dikirim
+    [same] menerima kembali { $back } byte yang sama
+    [less] hanya menerima kembali { $back } byte
+   *[more] menerima kembali { $back } byte, lebih banyak dari yang dikirim
   } (byte stream).
-echo-wire = Di jaringan itu menjadi { $wiresent } byte payload keluar dan { $wireback } kembali, karena { $segments } segmen dikirim ulang.
-echo-client-identical = echo-client di { $machine } membaca echo dalam { $pieces } potongan paling banyak { $chunk } byte dan mendapati ke-{ $bytes } byte identik dengan yang dikirim ({ $rounds } putaran).
+echo-wire = Di jaringan, payload yang lewat { $wiresent } byte keluar dan { $wireback } byte kembali, karena { $segments } segmen dikirim ulang.
+echo-client-identical = echo-client di { $machine } membaca echo dalam { $pieces } potongan paling banyak { $chunk } byte dan mendapati semua { $bytes } byte identik dengan yang dikirim ({ $rounds } putaran).
 echo-client-different = echo-client di { $machine } mengirim { $sent } byte dan membaca { $received } byte kembali, dan melaporkan: { $error }
 
 ## Server iteratif (t1-iterative)
 
 iterative-waited = { $second } terhubung pada { $connected } s tetapi baru menerima byte echo pertama pada { $echo } s: ia menunggu { $waited } s setelah handshake, sampai koneksi { $first } selesai (pada { $ended } s). Server melayani satu klien pada satu waktu.
 iterative-overlapped = { $second } menerima byte echo pertama pada { $echo } s, sebelum koneksi { $first } selesai (pada { $ended } s): server melayani keduanya sekaligus.
+iterative-no-overlap = { $second } terhubung pada { $connected } s, setelah koneksi { $first } selesai (pada { $ended } s): kedua koneksi tidak tumpang tindih, jadi percobaan ini tidak dapat menunjukkan apakah server melayani satu klien pada satu waktu.
 iterative-not-two = Tangkapan memuat { $served } koneksi echo yang dijawab, bukan dua yang dibandingkan percobaan ini.
 
 ## Waktu (t2-time, t2-concurrent)
 
-time-exchange = { $client } mengirim TIME { $times } kali dan menerima { $jams } balasan JAM ({ $replies }){ $quit ->
-    [yes] , lalu QUIT
+time-exchange = { $complete ->
+    [yes] {""}
+   *[no] Dalam segmen data pertama yang disimpan ringkasan,{" "}
+  }{ $client } mengirim TIME { $times } kali dan { $jams ->
+    [0] tidak menerima balasan JAM
+   *[other] menerima { $jams } balasan JAM ({ $replies })
+  }{ $quit ->
+    [yes] , lalu mengirim QUIT
    *[no] {""}
   }; { $closer ->
-    [client] klien
-    [server] server
-   *[nobody] tidak ada yang
-  } mengirim FIN pertama.
-time-no-conversation = Tangkapan tidak memuat percakapan dengan port 45000: klien tidak pernah mencapai server waktu.
+    [client] klien mengirim FIN pertama
+    [server] server mengirim FIN pertama
+   *[nobody] tidak ada yang mengirim FIN
+  }.
+time-other-replies = Server juga mengirim ke { $client } { $n } baris yang bukan balasan JAM: { $lines }.
+time-no-conversation = Tangkapan tidak memuat percakapan dengan port { $port }: klien tidak pernah mencapai server waktu.
 time-client-good = time-client di { $machine } menjalankan { $sessions } sesi dan memeriksa { $replies } balasan: semuanya JAM hh:mm:ss, dan server menutup koneksi setelah QUIT.
+time-client-no-session = time-client di { $machine } tidak menjalankan satu sesi pun (ia terhenti sebelum sesi pertama selesai).
 time-client-bad = time-client di { $machine }: { $bad } dari { $sessions } sesi gagal; yang pertama melaporkan: { $error }
-concurrent-overlap = Hingga { $most } dari { $connections } koneksi ke port { $port } (dari { $clients }) terbuka bersamaan: server melayani beberapa klien secara konkuren.
-concurrent-no-overlap = { $connections } koneksi ke port { $port } tidak pernah tumpang tindih (paling banyak { $most } terbuka bersamaan).
+concurrent-overlap = Hingga { $most } dari { $connections } koneksi ke port { $port } (dari { $clients }) sedang dilayani bersamaan (dari balasan pertama sebuah koneksi sampai akhirnya): server melayani beberapa klien secara konkuren.
+concurrent-one-at-a-time = { $connections } koneksi ke port { $port } (dari { $clients }) dilayani satu per satu: hingga { $open } terbuka bersamaan, tetapi tidak ada koneksi yang menerima balasan selama koneksi lain yang sudah dibalas masih terbuka. Server melayani satu klien pada satu waktu.
 
 ## CR LF (t2-crlf)
 
 crlf-reply = `{ $sent }` mendapat balasan: `{ $line }`.
 crlf-error = `{ $sent }` mendapat ERROR: `{ $line }`.
 crlf-nothing = `{ $sent }` tidak mendapat apa-apa dalam { $secs } s.
+crlf-partial = `{ $sent }` mendapat `{ $partial }` tetapi tanpa akhir baris dalam { $secs } s.
 crlf-closed = `{ $sent }`: server menutup koneksi.
 crlf-too-long = `{ $sent }` mendapat baris lebih panjang dari { $limit } byte.
 crlf-not-sent = `{ $sent }` tidak dikirim: koneksi sudah berakhir.
 crlf-failed = `{ $sent }`: koneksi gagal: { $reason }
 crlf-probe-error = time-client crlf melaporkan: { $error }
 crlf-as-asked = Hanya baris yang diakhiri CR LF dan diawali TIME yang mendapat JAM; LF saja dan perintah tak dikenal mendapat ERROR, dan koneksi tetap terbuka.
+crlf-no-answer = Server tidak menjawab satu permintaan pun, jadi percobaan ini tidak menunjukkan cara server menangani CR LF.
 crlf-not-as-asked = Jadi server ini tidak menjawab seperti yang diminta tugas: LF saja dan perintah tak dikenal seharusnya mendapat ERROR, TIME dengan CR LF seharusnya mendapat JAM, dan koneksi seharusnya tetap terbuka.
 
 ## Info socket (t1-socket-info)
 
 socket-info-entries = Di { $machine }, `{ $command }` mendapat { $entries } entri getaddrinfo: { $addresses } sebagai { $types }.
-socket-info-timeouts = Socket baru { $before ->
+socket-info-timeouts = Di { $machine } socket baru { $before ->
     [none] tidak punya timeout (None: blocking)
    *[other] punya timeout { $before } s
-  }; setelah settimeout({ $requested }) menjadi { $after ->
-    [none] tidak ada
-   *[other] { $after } s
+  }; setelah settimeout({ $requested }) { $after ->
+    [none] tetap tanpa timeout (None)
+   *[other] menjadi { $after } s
   }.
-socket-info-error = Di { $machine }, `{ $command }` tidak dapat menerjemahkan nama: { $error }
+socket-info-error = Di { $machine }, `{ $command }` tidak dapat me-resolve nama: { $error }
 socket-info-no-packets-inside = Tidak ada yang melewati bridge lab: nama dicari di dalam setiap mesin (di /etc/hosts, atau oleh resolver di { $resolvers } dari /etc/resolv.conf, alamat di dalam mesin), dan socket-info tidak membuka koneksi.
 socket-info-no-packets = Tidak ada yang dilakukan socket-info yang melewati bridge lab (resolver mesin: { $resolvers }).
 

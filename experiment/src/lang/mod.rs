@@ -145,6 +145,45 @@ pub fn message_ids(source: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Each message's `$arguments`, by id.
+    fn arguments(source: &str) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut current = None;
+        for line in source.lines() {
+            if line.starts_with(|c: char| c.is_ascii_lowercase()) {
+                current = line.split_once(" =").map(|(id, _)| id.trim().to_string());
+            } else if !line.starts_with(' ') {
+                current = None;
+            }
+            let Some(id) = &current else { continue };
+            let names = out.entry(id.clone()).or_default();
+            for part in line.split('$').skip(1) {
+                let name: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                names.insert(name);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_language_uses_the_same_arguments() {
+        let english = arguments(Lang::En.source());
+        for lang in Lang::ALL {
+            for (id, names) in arguments(lang.source()) {
+                assert_eq!(
+                    Some(&names),
+                    english.get(&id),
+                    "{}.ftl's {id} uses other arguments than en.ftl's",
+                    lang.tag()
+                );
+            }
+        }
+    }
 
     #[test]
     fn every_catalogue_parses_and_has_every_message() {

@@ -17,7 +17,7 @@ pub struct EchoConversation {
     pub conversation: usize,
     /// The client machine.
     pub client: String,
-    /// Stream bytes to the server: each byte once, as the server read them.
+    /// Stream bytes to the server: each byte once, as captured.
     pub stream_sent: u64,
     /// Stream bytes back to the client.
     pub stream_back: u64,
@@ -25,8 +25,10 @@ pub struct EchoConversation {
     pub wire_sent: u64,
     /// Payload bytes back on the wire.
     pub wire_back: u64,
-    /// Segments sent again (retransmitted or out of order), both ways.
+    /// Segments sent again (retransmitted), both ways.
     pub resent_segments: u64,
+    /// Whether the server answered the SYN (SYN,ACK seen).
+    pub handshake_done: bool,
 }
 
 /// What an echo-client reported of its own run (`--json`).
@@ -62,7 +64,8 @@ impl EchoFacts {
                 stream_back: c.stream_bytes[Dir::ServerToClient as usize],
                 wire_sent: c.payload_bytes[Dir::ClientToServer as usize],
                 wire_back: c.payload_bytes[Dir::ServerToClient as usize],
-                resent_segments: c.retransmissions + c.out_of_order,
+                resent_segments: c.retransmissions,
+                handshake_done: c.handshake.syn_ack.is_some(),
             })
             .collect();
         let clients = evidence
@@ -97,7 +100,8 @@ impl EchoFacts {
         if self.conversations.is_empty() {
             out.push(Message::new("echo-no-conversation").count("port", u64::from(self.port)));
         }
-        for c in &self.conversations {
+        // A refused connection carried no data: the reset finding says it.
+        for c in self.conversations.iter().filter(|c| c.handshake_done) {
             let same = match c.stream_back.cmp(&c.stream_sent) {
                 std::cmp::Ordering::Equal => "same",
                 std::cmp::Ordering::Less => "less",

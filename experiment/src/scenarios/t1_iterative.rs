@@ -50,8 +50,12 @@ pub struct Served {
 pub struct IterativeFacts {
     /// Connections that got an echo, by the time of their first echo byte.
     pub served: Vec<Served>,
-    /// Whether the second one's first echo came after the first one ended.
+    /// Whether the second one, connected while the first was still open,
+    /// got its first echo only after the first one ended (`None`: fewer
+    /// than two connections were served, or they did not overlap).
     pub second_waited: Option<bool>,
+    /// Whether the second connected while the first was still open.
+    pub overlapped: Option<bool>,
 }
 
 fn served(c: &Conversation) -> Option<Served> {
@@ -76,13 +80,20 @@ impl IterativeFacts {
     pub fn gather(evidence: &Evidence) -> IterativeFacts {
         let mut served: Vec<Served> = evidence.relevant().into_iter().filter_map(served).collect();
         served.sort_by(|a, b| a.first_echo.total_cmp(&b.first_echo));
+        let overlapped = match served.as_slice() {
+            [first, second, ..] => Some(second.connected < first.ended),
+            _ => None,
+        };
         let second_waited = match served.as_slice() {
-            [first, second, ..] => Some(second.first_echo >= first.ended),
+            [first, second, ..] if overlapped == Some(true) => {
+                Some(second.first_echo >= first.ended)
+            }
             _ => None,
         };
         IterativeFacts {
             served,
             second_waited,
+            overlapped,
         }
     }
 
@@ -90,10 +101,10 @@ impl IterativeFacts {
     pub fn findings(&self) -> Vec<Message> {
         match self.served.as_slice() {
             [first, second, ..] => {
-                let id = if second.first_echo >= first.ended {
-                    "iterative-waited"
-                } else {
-                    "iterative-overlapped"
+                let id = match self.second_waited {
+                    Some(true) => "iterative-waited",
+                    Some(false) => "iterative-overlapped",
+                    None => "iterative-no-overlap",
                 };
                 vec![Message::new(id)
                     .text("second", second.client.clone())
@@ -126,7 +137,7 @@ impl Scenario for Iterative {
 
     fn plan(&self, settings: &Settings) -> Result<Plan, Error> {
         let interval = settings.seconds(&INTERVAL)?;
-        let repeat = settings.count(&REPEAT, 1)?;
+        let repeat = settings.count(&REPEAT)?;
         let plan = Plan::new(self.name(), settings).with_server(LabServer::Echo, settings);
         let command = format!(
             "echo-client {} {} --repeat {repeat} --interval {interval}",

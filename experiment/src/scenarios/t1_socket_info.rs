@@ -115,6 +115,7 @@ impl SocketInfoFacts {
             );
             out.push(
                 Message::new("socket-info-timeouts")
+                    .text("machine", lookup.machine)
                     .text(
                         "before",
                         r.default_timeout_secs

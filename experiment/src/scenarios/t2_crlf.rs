@@ -40,6 +40,8 @@ pub struct Exchange {
     pub sent: String,
     /// What came back.
     pub outcome: CrlfOutcome,
+    /// Bytes that came without a line end, escaped.
+    pub partial: Option<String>,
     /// Whether that is what the assignment asks (`None` for QUIT).
     pub as_asked: Option<bool>,
 }
@@ -81,6 +83,7 @@ impl CrlfFacts {
                         .map(|x| Exchange {
                             sent: x.sent.clone(),
                             outcome: x.outcome.clone(),
+                            partial: x.partial.clone(),
                             as_asked: judged(&x.sent, &x.outcome),
                         })
                         .collect()
@@ -106,9 +109,12 @@ impl CrlfFacts {
                 CrlfOutcome::Error { line } => Message::new("crlf-error")
                     .text("sent", sent)
                     .text("line", line.clone()),
-                CrlfOutcome::Nothing { waited_secs } => Message::new("crlf-nothing")
-                    .text("sent", sent)
-                    .text("secs", format!("{waited_secs:.1}")),
+                CrlfOutcome::Nothing { waited_secs } => match &x.partial {
+                    None => Message::new("crlf-nothing"),
+                    Some(partial) => Message::new("crlf-partial").text("partial", partial.clone()),
+                }
+                .text("sent", sent)
+                .text("secs", format!("{waited_secs:.1}")),
                 CrlfOutcome::Closed => Message::new("crlf-closed").text("sent", sent),
                 CrlfOutcome::TooLong { limit } => Message::new("crlf-too-long")
                     .text("sent", sent)
@@ -122,12 +128,21 @@ impl CrlfFacts {
         if let Some(error) = &self.error {
             out.push(Message::new("crlf-probe-error").text("error", error.clone()));
         }
-        if !self.exchanges.is_empty() {
+        // A verdict on the server only when it answered something.
+        let answered = self.exchanges.iter().any(|x| {
+            matches!(
+                x.outcome,
+                CrlfOutcome::Reply { .. } | CrlfOutcome::Error { .. } | CrlfOutcome::TooLong { .. }
+            )
+        });
+        if answered {
             out.push(Message::new(if self.as_expected() {
                 "crlf-as-asked"
             } else {
                 "crlf-not-as-asked"
             }));
+        } else if !self.exchanges.is_empty() {
+            out.push(Message::new("crlf-no-answer"));
         }
         out
     }

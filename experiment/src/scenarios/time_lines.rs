@@ -1,8 +1,9 @@
 //! The lines of a time-protocol conversation, read back from the capture.
 //!
-//! The captured payloads of one direction are joined in order (segments
-//! sent again are skipped: each byte once) and cut into lines at LF, so a
-//! request split over two segments is still one request.
+//! The captured payloads of one direction are put in stream order (by
+//! sequence number; segments sent again are skipped: each byte once) and
+//! cut into lines at LF, so a request split over two segments is still one
+//! request.
 
 use pcap_summary::conversation::{Anomaly, Conversation, Dir};
 use progjar_protocol::escape::escape_bytes;
@@ -20,12 +21,16 @@ pub struct Lines {
 impl Lines {
     /// The lines `dir` sent in `c`.
     pub fn of(c: &Conversation, dir: Dir) -> Lines {
+        let mut segments: Vec<_> = c
+            .segments
+            .iter()
+            .filter(|s| s.step.dir == dir && s.anomaly != Some(Anomaly::Retransmission))
+            .collect();
+        // Relative sequence numbers: a stream under 4 GiB sorts right.
+        segments.sort_by_key(|s| s.step.seq);
         let mut bytes = Vec::new();
         let mut incomplete = c.segments_not_shown > 0;
-        for s in c.segments.iter().filter(|s| s.step.dir == dir) {
-            if s.anomaly == Some(Anomaly::Retransmission) {
-                continue;
-            }
+        for s in segments {
             if s.payload.len() as u64 != u64::from(s.len) {
                 incomplete = true;
             }
