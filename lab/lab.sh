@@ -129,8 +129,15 @@ dist() {
     RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target "$triple" --bins ||
     die "building the programs failed"
   rm -rf dist/bin && mkdir -p dist/bin
-  find "target/$triple/release" -maxdepth 1 -type f -executable -exec cp {} dist/bin/ \;
-  say "dist/bin: $(find dist/bin -maxdepth 1 -type f -printf '%f ')"
+  # Globs, not find -executable/-printf (GNU only) nor ls: also on macOS.
+  local file names=""
+  for file in "target/$triple/release"/*; do
+    if [ -f "$file" ] && [ -x "$file" ]; then
+      cp "$file" dist/bin/ || die "could not copy $file into dist/bin"
+      names="$names ${file##*/}"
+    fi
+  done
+  say "dist/bin:$names"
 }
 
 offline_wanted() {
@@ -255,13 +262,27 @@ start_capture() {
   die "tcpdump did not start on $LAB_BRIDGE (see above)"
 }
 
+# Stops tcpdump and shows its counts. With a folder ($1), also writes them to
+# its capture-stats.json: {"captured":N,"received":N,"dropped":N}, with only
+# the numbers tcpdump printed ("N packets captured", "N packets received by
+# filter", "N packets dropped by kernel").
 stop_capture() {
+  local dir=${1:-} code counts key n json=""
   docker stop -t 10 progjar-capture >/dev/null 2>&1
-  local code
+  # Empty when there was no sidecar (it did not start).
   code=$(docker inspect -f '{{.State.ExitCode}}' progjar-capture 2>/dev/null)
-  docker logs progjar-capture 2>&1 | grep -E "packets (captured|received|dropped)" | sed 's/^/  tcpdump: /'
+  counts=$(docker logs progjar-capture 2>&1 | grep -E "^[0-9]+ packets? (captured|received by filter|dropped by kernel)")
+  [ -n "$counts" ] && printf '%s\n' "$counts" | sed 's/^/  tcpdump: /'
   docker rm -f progjar-capture >/dev/null 2>&1
-  [ "${code:-1}" = 0 ] || say "warning: tcpdump exited with code $code"
+  [ -z "$code" ] || [ "$code" = 0 ] || say "warning: tcpdump exited with code $code"
+  if [ -n "$dir" ]; then
+    for key in captured received dropped; do
+      n=$(printf '%s\n' "$counts" | sed -n "s/^\([0-9][0-9]*\) packets\{0,1\} $key.*/\1/p" | head -n1)
+      [ -n "$n" ] && json="$json${json:+,}\"$key\":$n"
+    done
+    printf '{%s}\n' "$json" >"$dir/capture-stats.json"
+  fi
+  return 0
 }
 
 # RUN="mesin-2 time-client & mesin-3 time-client ; mesin-2 echo-client"
@@ -303,7 +324,7 @@ run_steps() {
       ) &
       pids+=($!)
     done
-    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    for pid in ${pids[@]+"${pids[@]}"}; do wait "$pid" || failed=1; done
   done
   return $failed
 }
@@ -361,59 +382,208 @@ check() {
 #   run STEP ID MACHINE LOG RESULT COMMAND
 # and the commands of one STEP run at the same time.
 
-# `experiment ...` from the image, in captures/, as the user, with the
-# settings the experiments take (`experiment params`) passed on when set.
-EXPERIMENT_ENV=()
-experiment() {
-  if [ ${#EXPERIMENT_ENV[@]} = 0 ]; then
-    EXPERIMENT_ENV=(-e REPORT_LANG)
-    local name
-    while read -r name; do
-      [ -n "${!name:-}" ] && EXPERIMENT_ENV+=(-e "$name")
-    done < <(docker run --rm "$IMAGE" experiment params)
+# `experiment ARGS` in the image, without a folder; its output on stdout.
+# Dies with what to do when the image is older than the program.
+image_experiment() {
+  local err out code
+  err=$(mktemp) || die "mktemp failed"
+  out=$(docker run --rm "$IMAGE" experiment "$@" 2>"$err")
+  code=$?
+  if [ "$code" != 0 ]; then
+    if [ "$code" = 126 ] || [ "$code" = 127 ] || grep -q 'executable file not found' "$err"; then
+      rm -f "$err"
+      die "the image $IMAGE has no 'experiment' program (built before it existed):
+     rebuild it with: make down && LAB_REBUILD=1 make lab"
+    fi
+    cat "$err" >&2
+    rm -f "$err"
+    die "'experiment $*' failed in the image $IMAGE (exit $code)"
   fi
+  rm -f "$err"
+  printf '%s\n' "$out"
+}
+
+# The settings the experiments take (`experiment params`), passed on to
+# `experiment` when set. Called once, in the main shell, before any run.
+EXPERIMENT_ENV=()
+experiment_env() {
+  local params name
+  params=$(image_experiment params) || exit 1
+  EXPERIMENT_ENV=(-e REPORT_LANG)
+  while IFS= read -r name; do
+    [ -n "$name" ] && [ -n "${!name:-}" ] && EXPERIMENT_ENV+=(-e "$name")
+  done <<<"$params"
+}
+
+# `experiment ...` from the image, in captures/, as the user, with those settings.
+experiment() {
   docker run --rm --user "$OWNER" -v "$PWD/captures:/captures" -w /captures \
     "${EXPERIMENT_ENV[@]}" "$IMAGE" experiment "$@"
 }
 
+# Seconds since 1970 for runs.jsonl: bash's EPOCHREALTIME (bash 5; a locale
+# may write it with a comma), else whole seconds (`date +%s.%N` is GNU only).
+now() {
+  if [ -n "${EPOCHREALTIME:-}" ]; then
+    printf '%s\n' "${EPOCHREALTIME/,/.}"
+  else
+    date +%s
+  fi
+}
+
 # One planned command: its output to its log, its --json result (through
 # PROGJAR_JSON, so the command stays what a student types) to its result
-# file, and one line of numbers to runs.jsonl.
+# file, and one line of numbers to runs.jsonl. Inside the machine it is a
+# process group of its own (docker exec starts a session), whose id is kept
+# in /tmp/progjar-run-ID.pid so that an interrupted run can stop it.
 run_planned() {
   local dir=$1 id=$2 machine=$3 log=$4 result=$5 command=$6
-  local inside=/tmp/progjar-result-$id.json started code
-  started=$(date +%s.%N)
+  local inside=/tmp/progjar-result-$id.json pidfile=/tmp/progjar-run-$id.pid started code
+  started=$(now)
   say "[$machine] \$ $command"
-  docker exec -e PROGJAR_JSON="$inside" "progjar-$machine" bash -c "rm -f $inside; $command" 2>&1 |
+  docker exec -e PROGJAR_JSON="$inside" "progjar-$machine" bash -c "echo \$\$ >$pidfile; rm -f $inside; $command" 2>&1 |
     tee "$dir/$log" | sed -u "s/^/[$machine] /"
   code=${PIPESTATUS[0]}
-  docker exec "progjar-$machine" bash -c "cat $inside 2>/dev/null; rm -f $inside" >"$dir/$result"
-  printf '{"id":%d,"exit":%d,"started":%s,"ended":%s}\n' "$id" "$code" "$started" "$(date +%s.%N)" >>"$dir/runs.jsonl"
+  docker exec "progjar-$machine" bash -c "cat $inside 2>/dev/null; rm -f $inside $pidfile" >"$dir/$result"
+  printf '{"id":%d,"exit":%d,"started":%s,"ended":%s}\n' "$id" "$code" "$started" "$(now)" >>"$dir/runs.jsonl"
   [ "$code" = 0 ] || say "[$machine] \`$command\` exited with code $code"
   return "$code"
 }
 
-# Runs the `run` lines of a plan, step by step.
+# Runs the `run` lines of a plan, step by step. RUN_PIDS: the runs under way.
+RUN_PIDS=()
 run_plan() {
   local dir=$1 plan=$2 failed=0 current="" pid
   local kind step id machine log result command
-  local -a pids=()
+  RUN_PIDS=()
   while IFS=$'\t' read -r kind step id machine log result command; do
     [ "$kind" = run ] || continue
     if [ "$step" != "$current" ]; then
-      for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-      pids=()
+      for pid in ${RUN_PIDS[@]+"${RUN_PIDS[@]}"}; do wait "$pid" || failed=1; done
+      RUN_PIDS=()
       current=$step
     fi
     run_planned "$dir" "$id" "$machine" "$log" "$result" "$command" &
-    pids+=($!)
+    RUN_PIDS+=($!)
   done <<<"$plan"
-  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  for pid in ${RUN_PIDS[@]+"${RUN_PIDS[@]}"}; do wait "$pid" || failed=1; done
+  RUN_PIDS=()
   return $failed
 }
 
-listens_on() { docker exec progjar-mesin-1 bash -c "ss -Hltn 'sport = :$1' | grep -q ."; }
+# Stops the runs under way: their runners here (so that runs.jsonl does not
+# record them: the report says they did not finish), then their process
+# groups on the machines.
+stop_runs() {
+  local pid machine
+  for pid in ${RUN_PIDS[@]+"${RUN_PIDS[@]}"}; do kill -TERM "$pid" 2>/dev/null; done
+  RUN_PIDS=()
+  for machine in "${MACHINES[@]}"; do
+    docker exec "progjar-$machine" bash -c 'for f in /tmp/progjar-run-*.pid; do
+      [ -f "$f" ] || continue
+      g=$(cat "$f"); rm -f "$f"
+      [ -n "$g" ] && kill -TERM -- "-$g" 2>/dev/null
+    done' 2>/dev/null
+  done
+}
+
 log_lines() { docker exec progjar-mesin-1 bash -c "wc -l < /var/log/lab/$1.log 2>/dev/null || echo 0"; }
+
+# Whether mesin-1's port $1 is listened on: 0 yes, 1 not yet, and with
+# $2 = student, 2 when the student's server (its process group) is gone.
+server_state() {
+  docker exec progjar-mesin-1 bash -c "ss -Hltn 'sport = :$1' | grep -q . && exit 0
+    [ '${2:-}' = student ] || exit 1
+    g=\$(cat /run/lab/student.pid 2>/dev/null) || exit 1
+    kill -0 -- \"-\$g\" 2>/dev/null || exit 2
+    exit 1"
+}
+
+# Starts the student's command on mesin-1, from /work, in a session and
+# process group of its own (its id in /run/lab/student.pid), its output in
+# /var/log/lab/student.log (emptied first).
+start_student() {
+  docker exec -d progjar-mesin-1 setsid bash -c \
+    'echo $$ >/run/lab/student.pid; exec </dev/null >/var/log/lab/student.log 2>&1; cd /work || exit 1; eval "$1"' \
+    student-server "$1"
+}
+
+# Stops the student's server: its whole process group (TERM, KILL after 3 s),
+# then waits until port $1 is free; whatever still listens there then (a
+# process that left the group) is killed, since ours is stopped.
+stop_student() {
+  local port=$1 left
+  left=$(docker exec progjar-mesin-1 bash -c "
+    if g=\$(cat /run/lab/student.pid 2>/dev/null) && [ -n \"\$g\" ]; then
+      kill -TERM -- \"-\$g\" 2>/dev/null
+      for _ in \$(seq 30); do kill -0 -- \"-\$g\" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL -- \"-\$g\" 2>/dev/null
+    fi
+    rm -f /run/lab/student.pid
+    for _ in \$(seq 50); do ss -Hltn 'sport = :$port' | grep -q . || exit 0; sleep 0.1; done
+    for pid in \$(ss -Hltnp 'sport = :$port' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+      echo \"pid \$pid: \$(tr '\\0' ' ' </proc/\$pid/cmdline 2>/dev/null | sed 's/ \$//')\"
+      kill -KILL \"\$pid\" 2>/dev/null
+    done
+    sleep 0.3")
+  [ -z "$left" ] || say "warning: port $port was still listened on after the student's server was stopped; killed: $left"
+}
+
+# Our server $1 (port $2) back on mesin-1 after the student's: 0 when it runs.
+restore_server() {
+  local server=$1 port=$2
+  stop_student "$port"
+  [ "$(docker exec progjar-mesin-1 labctl status | awk -v n="$server" '$1 == n { print $2 }')" = running ] && return 0
+  docker exec progjar-mesin-1 labctl start "$server" >/dev/null
+}
+
+# The experiment under way, for finish_scenario; SC_FOLDER is empty when none is.
+SC_FOLDER="" SC_NAME="" SC_SERVER="" SC_PORT="" SC_SERVER_LOG="" SC_LOG_NAME="" SC_BEFORE=""
+SC_SWAPPED=0 SC_CAPTURING=0
+
+# The end of an experiment, also when it was interrupted or died midway:
+# stops the capture, keeps the server's log, puts our server back, and
+# writes the report of what was recorded.
+finish_scenario() {
+  local dir=captures/$SC_FOLDER folder=$SC_FOLDER status=0 restored=0
+  if [ "$SC_CAPTURING" = 1 ]; then
+    SC_CAPTURING=0
+    stop_capture "$dir"
+  fi
+  if [ -n "$SC_SERVER" ] && [ -n "$SC_BEFORE" ]; then
+    docker exec progjar-mesin-1 tail -n "+$((SC_BEFORE + 1))" "/var/log/lab/$SC_LOG_NAME.log" >"$dir/$SC_SERVER_LOG" 2>/dev/null
+  fi
+  if [ "$SC_SWAPPED" = 1 ]; then
+    SC_SWAPPED=0
+    restore_server "$SC_SERVER" "$SC_PORT" || { restored=1; status=1; }
+  fi
+  own "$dir"
+  SC_FOLDER=""
+  say "experiment $SC_NAME: findings"
+  if experiment report "$folder"; then
+    say "experiment $SC_NAME: report in $dir/REPORT.md"
+  else
+    say "the report of $dir could not be written"
+    status=1
+  fi
+  [ "$restored" = 0 ] ||
+    die "our $SC_SERVER server did not start again on mesin-1 (its error is above).
+     Fix what stops it, then: docker exec progjar-mesin-1 labctl start $SC_SERVER"
+  return $status
+}
+
+# On Ctrl-C, kill, or die during an experiment: finish it with what was recorded.
+on_exit() {
+  local code=$?
+  if [ -n "$SC_FOLDER" ]; then
+    trap '' INT TERM
+    printf '\n' >&2
+    say "experiment $SC_NAME stopped before its end: stopping its commands and the capture, putting our server back, writing the report of what was recorded"
+    stop_runs
+    finish_scenario
+  fi
+  exit "$code"
+}
 
 one_scenario() {
   local name=$1
@@ -432,66 +602,89 @@ one_scenario() {
       student) student=$a ;;
     esac
   done <<<"$plan"
-  local log_name=$server before=0 listening=false
+  [ -n "${SERVER:-}" ] && [ -z "$server" ] && say "note: $name runs no server on mesin-1, so SERVER is not used"
+  SC_FOLDER=$folder SC_NAME=$name SC_SERVER=$server SC_PORT=$port SC_SERVER_LOG=$server_log
+  SC_LOG_NAME=$server SC_BEFORE="" SC_SWAPPED=0 SC_CAPTURING=0
   if [ -n "$server" ]; then
+    local listening=false state _
     if [ -n "$student" ]; then
       # The student's own server takes the place of ours for this experiment.
-      docker exec progjar-mesin-1 labctl stop "$server" >/dev/null
-      log_name=student
-      docker exec -d progjar-mesin-1 bash -c "cd /work && echo \$\$ > /run/lab/student.pid && exec $student > /var/log/lab/student.log 2>&1"
+      SC_SWAPPED=1
+      docker exec progjar-mesin-1 labctl stop "$server" >/dev/null ||
+        die "could not stop our $server server on mesin-1 (labctl stop $server failed)"
+      stop_student "$port" # a student's server left over, if any; waits until the port is free
+      SC_LOG_NAME=student SC_BEFORE=0 # its log starts empty: all of it belongs to this run
+      start_student "$student" || die "could not start the student's server on mesin-1"
       printf '%s\n' "$student" >"$dir/$cmdline"
     else
       docker exec progjar-mesin-1 bash -c "tr '\0' ' ' < /proc/\$(cat /run/lab/$server.pid)/cmdline" >"$dir/$cmdline" 2>/dev/null
     fi
-    local _
     for _ in $(seq 50); do
-      listens_on "$port" && { listening=true; break; }
+      server_state "$port" "${student:+student}"
+      state=$?
+      [ $state = 0 ] && { listening=true; break; }
+      [ $state = 2 ] && break
       sleep 0.2
     done
-    [ $listening = true ] || say "warning: nothing listens on mesin-1 port $port"
+    if [ $state = 2 ]; then
+      say "warning: the student's server exited before it listened on mesin-1 port $port (its output is in $dir/$server_log)"
+      docker exec progjar-mesin-1 grep -q "Address already in use" /var/log/lab/student.log 2>/dev/null &&
+        say "hint: connections that just ended keep port $port in TIME_WAIT for up to a minute; set SO_REUSEADDR
+     before bind: s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)"
+    elif [ $listening = false ]; then
+      say "warning: nothing listens on mesin-1 port $port"
+    fi
     printf '{"listening":%s}\n' "$listening" >"$dir/server-status.json"
-    before=$(log_lines "$log_name")
+    [ -n "$student" ] || SC_BEFORE=$(log_lines "$server")
   fi
+  SC_CAPTURING=1 # also when start_capture dies: its sidecar is removed
   start_capture "$folder/capture.pcap"
   say "experiment $name: capturing into $dir/"
   local status=0
+  : >"$dir/runs.jsonl" # the runs started: each adds its line when it ends
   run_plan "$dir" "$plan" || status=1
   sleep 0.5 # let the last ACKs of the teardown arrive
-  stop_capture
-  if [ -n "$server" ]; then
-    docker exec progjar-mesin-1 tail -n "+$((before + 1))" "/var/log/lab/$log_name.log" >"$dir/$server_log"
-    if [ -n "$student" ]; then
-      docker exec progjar-mesin-1 bash -c 'kill $(cat /run/lab/student.pid) 2>/dev/null; rm -f /run/lab/student.pid'
-      docker exec progjar-mesin-1 labctl start "$server" >/dev/null
-      docker exec progjar-mesin-1 labctl wait
-    fi
-  fi
-  own "$dir"
-  say "experiment $name: findings"
-  experiment report "$folder" || { say "the report of $dir could not be written"; status=1; }
-  say "experiment $name: report in $dir/REPORT.md"
+  finish_scenario || status=1
   return $status
 }
 
 scenarios() {
   preflight
   docker image inspect "$IMAGE" >/dev/null 2>&1 || die "no image $IMAGE yet: make lab first"
-  docker run --rm "$IMAGE" experiment list
+  image_experiment list
 }
 
 scenario() {
   preflight
   running || die "the lab is not running: make lab"
-  local which=${S:-} status=0 name
-  local -a names
-  mapfile -t names < <(docker run --rm "$IMAGE" experiment names)
+  local which=${S:-} status=0 name list
+  local -a names=()
+  list=$(image_experiment names) || exit 1
+  while IFS= read -r name; do
+    [ -n "$name" ] && names+=("$name")
+  done <<<"$list"
   [ -n "$which" ] || die "which experiment? make scenario S=<name>: ${names[*]} or all"
+  if [ -n "${SERVER:-}" ]; then
+    [[ "$SERVER" =~ ^[A-Za-z0-9.-]+:[0-9]+$ ]] &&
+      die "SERVER=$SERVER looks like host:port. That is what make check takes (make check SERVER=$LAB_NET.101:45000);
+     make scenario takes the command that starts your server on mesin-1, from work/, in place of ours:
+     make scenario S=t2-concurrent SERVER=\"python3 server_waktu.py\". If SERVER is left exported from
+     make check, run: unset SERVER"
+    [ "$which" = all ] &&
+      die "SERVER=... would replace every server of S=all (the echo servers too) with the same command.
+     Run one experiment at a time with your server, e.g. make scenario S=t2-concurrent SERVER=\"$SERVER\""
+  fi
+  if [ "$which" != all ] && [[ " ${names[*]} " != *" $which "* ]]; then
+    die "unknown experiment '$which': one of ${names[*]} or all"
+  fi
+  experiment_env
+  trap on_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   if [ "$which" = all ]; then
     for name in "${names[@]}"; do one_scenario "$name" || status=1; done
-  elif [[ " ${names[*]} " == *" $which "* ]]; then
-    one_scenario "$which" || status=1
   else
-    die "unknown experiment '$which': one of ${names[*]} or all"
+    one_scenario "$which" || status=1
   fi
   return $status
 }

@@ -4,11 +4,14 @@
 # experiment is about, and a few facts are worked out again here, with
 # python3 in the image, from pcap-summary's JSON and compared with REPORT.md.
 # Then the runs that go wrong on purpose: a student's server, one that waits
-# for CR LF, and a lossy link (packets dropped in mesin-2's network namespace).
+# for CR LF, an iterative time server, and a lossy link (packets dropped in
+# mesin-2's network namespace); and the SERVER= mistakes lab.sh refuses.
 # Called by lab/test-lab.sh while the lab is up; prints ok/FAIL lines.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 IMAGE=${LAB_IMAGE:-progjar-lab/mesin:latest}
+# SERVER left exported (e.g. from make check) would change every run below.
+unset SERVER
 
 export T1_INTERVAL=1 T2_CLIENTS=2
 S=all lab/lab.sh scenario >/tmp/progjar-scenarios.log 2>&1
@@ -27,10 +30,16 @@ d, findings = load("summary.json"), load("findings.json")
 report = open(folder + "/REPORT.md").read()
 def port(c): return int(c["server"].rsplit(":", 1)[1])
 def say(ok, what): print(("ok   " if ok else "FAIL ") + name + ": " + what)
+stats = load("capture-stats.json")
+say(set(stats) <= {"captured", "received", "dropped"} and stats.get("captured") == d["packets"],
+    "capture-stats.json holds tcpdump's counts %s; captured = the %d packets in the capture" % (json.dumps(stats), d["packets"]))
 if want == "expected":
     say(findings["as_expected"] is True and "This run showed what the experiment is about." in report,
         "findings.json and REPORT.md say the run showed what it is about")
-if name == "t2-concurrent":
+if name == "t2-concurrent" and want == "iterative":
+    say(findings["as_expected"] is False and "handled several clients concurrently" not in report,
+        "an iterative time server: findings.json says as_expected false, REPORT.md does not say it handled clients concurrently")
+elif name == "t2-concurrent":
     convs = [c for c in d["conversations"] if port(c) == 45000]
     events = sorted([(c["start"], 1) for c in convs] + [(c["end"], -1) for c in convs], key=lambda e: (e[0], -e[1]))
     openn = most = 0
@@ -85,10 +94,10 @@ for name in $names; do
   dir=$(latest "$name")
   if [ -z "$dir" ]; then echo "FAIL $name: no folder"; continue; fi
   missing=""
-  for f in capture.pcap plan.json runs.jsonl summary.json findings.json timeline.svg REPORT.md; do
+  for f in capture.pcap capture-stats.json plan.json runs.jsonl summary.json findings.json timeline.svg REPORT.md; do
     [ -s "$dir/$f" ] || missing="$missing $f"
   done
-  [ -z "$missing" ] && echo "ok   $name: the folder has the capture, plan, runs, summary, findings and REPORT.md" ||
+  [ -z "$missing" ] && echo "ok   $name: the folder has the capture and its counts, plan, runs, summary, findings and REPORT.md" ||
     echo "FAIL $name: missing$missing"
   check "$name" "$dir"
 done
@@ -141,13 +150,51 @@ fi
 check t2-time "$dir"
 
 # A student's server that answers only lines ending in CR LF: the bare LF
-# line is never answered. The report must say so, not claim ERROR.
-SERVER="python3 /work/.lab-test-server.py --wait-for-crlf" S=t2-crlf lab/lab.sh scenario >/dev/null 2>&1
+# line is never answered. The report must say so, not claim ERROR. Started
+# as `cd ... && python3 ...`: python is bash's child, and must be stopped too.
+SERVER="cd /work && python3 .lab-test-server.py --wait-for-crlf" S=t2-crlf lab/lab.sh scenario >/dev/null 2>&1
 check t2-crlf "$(latest t2-crlf)" student
 rm -f work/.lab-test-server.py
-status=$(docker exec progjar-mesin-1 labctl status | awk '$1 == "time" {print $2}')
-[ "$status" = running ] && echo "ok   t2-crlf: our time server is back after SERVER=..." ||
-  echo "FAIL t2-crlf: our time server was not restarted after SERVER=..."
+read -r _ status _ time_pid _ < <(docker exec progjar-mesin-1 labctl status | awk '$1 == "time"')
+owner=$(docker exec progjar-mesin-1 ss -Hltnp 'sport = :45000' | grep -o 'pid=[0-9]*' | head -n1)
+left=$(docker exec progjar-mesin-1 bash -c 'ps -eo args | grep -c "[l]ab-test-server"; ls /run/lab/student.pid 2>/dev/null')
+if [ "$status" = running ] && [ "$owner" = "pid=$time_pid" ] && [ "$left" = 0 ]; then
+  echo "ok   t2-crlf: after SERVER=\"cd /work && python3 ...\", no process of it is left and our time server listens on 45000"
+else
+  echo "FAIL t2-crlf: after SERVER=...: our time server $status (pid $time_pid), port 45000 held by $owner, left: $left"
+fi
+
+# SERVER=... mistakes lab.sh refuses before it stops any server: host:port
+# (what make check takes), and S=all (one command for every server).
+refused() {
+  local s=$1 server=$2 want=$3 before after out code status
+  before=$(find captures -maxdepth 1 -type d | wc -l)
+  out=$(S=$s SERVER=$server lab/lab.sh scenario 2>&1)
+  code=$?
+  after=$(find captures -maxdepth 1 -type d | wc -l)
+  status=$(docker exec progjar-mesin-1 labctl status | awk '$1 == "time" {print $2}')
+  if [ "$code" = 1 ] && [[ "$out" == *"$want"* ]] && [ "$before" = "$after" ] && [ "$status" = running ]; then
+    echo "ok   scenario: S=$s SERVER=\"$server\" is refused (\"$want\"), nothing run, our time server still running"
+  else
+    echo "FAIL scenario: S=$s SERVER=\"$server\": exit $code, folders $before -> $after, time server $status, said: $out"
+  fi
+}
+refused t2-time 172.16.16.101:45000 "looks like host:port"
+refused all "python3 x.py" "Run one experiment at a time"
+
+# An iterative time server (ours, in iterative mode): the clients overlap in
+# the capture (the kernel accepts them), but the server did not serve them
+# concurrently; the report must not say it did.
+if docker exec progjar-mesin-1 labctl restart time --mode iterative >/dev/null; then
+  S=t2-concurrent T2_CLIENTS=2 lab/lab.sh scenario >/dev/null 2>&1
+  echo "info t2-concurrent (iterative server) exit: $?"
+  docker exec progjar-mesin-1 labctl restart time >/dev/null ||
+    echo "FAIL t2-concurrent: our time server did not restart in its usual (async) mode"
+  check t2-concurrent "$(latest t2-concurrent)" iterative
+else
+  echo "FAIL t2-concurrent: labctl restart time --mode iterative failed"
+  docker exec progjar-mesin-1 labctl start time >/dev/null 2>&1
+fi
 
 # A lossy link: 15% of the packets arriving at mesin-2 are dropped (in its
 # network namespace, after the capture on the bridge saw them), so the
