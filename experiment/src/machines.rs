@@ -3,15 +3,16 @@
 
 use std::net::IpAddr;
 
+use crate::plan::Machine;
+
 /// `mesin-2` for x.y.z.102, else the address itself.
 pub fn name_of(ip: &IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => match v4.octets()[3] {
-            101 => "mesin-1".into(),
-            102 => "mesin-2".into(),
-            103 => "mesin-3".into(),
-            _ => ip.to_string(),
-        },
-        IpAddr::V6(_) => ip.to_string(),
-    }
+    let octet = match ip {
+        IpAddr::V4(v4) => Some(v4.octets()[3]),
+        IpAddr::V6(_) => None,
+    };
+    Machine::ALL
+        .iter()
+        .find(|m| Some(m.host_octet()) == octet)
+        .map_or_else(|| ip.to_string(), |m| m.name().to_string())
 }

@@ -30,6 +30,12 @@ pub const CAPTURE_STATS_FILE: &str = "capture-stats.json";
 pub const FINDINGS_FILE: &str = "findings.json";
 /// The report.
 pub const REPORT_FILE: &str = "REPORT.md";
+/// pcap-summary's text.
+pub const SUMMARY_TEXT_FILE: &str = "summary.txt";
+/// pcap-summary's JSON.
+pub const SUMMARY_JSON_FILE: &str = "summary.json";
+/// The timeline picture.
+pub const TIMELINE_FILE: &str = "timeline.svg";
 
 /// One of the lab's three machines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

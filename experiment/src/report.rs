@@ -11,7 +11,10 @@ use serde::Serialize;
 use crate::evidence::Evidence;
 use crate::facts::CommonFacts;
 use crate::lang::{Catalogue, Lang, Message};
-use crate::plan::{ServerUnderTest, CAPTURE_FILE, FINDINGS_FILE, REPORT_FILE};
+use crate::plan::{
+    ServerUnderTest, CAPTURE_FILE, FINDINGS_FILE, REPORT_FILE, SUMMARY_JSON_FILE,
+    SUMMARY_TEXT_FILE, TIMELINE_FILE,
+};
 use crate::registry;
 use crate::walkthrough;
 use crate::Error;
@@ -87,15 +90,15 @@ pub fn write_report(dir: &Path, lang: Lang) -> Result<Written, Error> {
     let all: Vec<_> = summary.conversations.iter().collect();
     write(
         dir,
-        "summary.txt",
+        SUMMARY_TEXT_FILE,
         text::render(summary, CAPTURE_FILE, &all, false),
     )?;
     let json = serde_json::to_string_pretty(&summary.json_view(&all)).unwrap_or_default();
-    write(dir, "summary.json", json)?;
+    write(dir, SUMMARY_JSON_FILE, json)?;
     let relevant = evidence.relevant();
     write(
         dir,
-        "timeline.svg",
+        TIMELINE_FILE,
         timeline::svg(&relevant, summary.duration),
     )?;
 
@@ -204,7 +207,7 @@ fn markdown(
             TIMELINE_ROWS,
             say,
         ));
-        let _ = writeln!(md, "\n![timeline](timeline.svg)");
+        let _ = writeln!(md, "\n![timeline]({TIMELINE_FILE})");
     }
     let _ = writeln!(md, "\n## {}\n", say.word("report-logs"));
     if let Some(seen) = &evidence.server {

@@ -2,6 +2,7 @@
 //! command, next to a correct `TIME\r\n`, on one connection
 //! (`time-client crlf`).
 
+use progjar_client::crlf_probe::REQUESTS;
 use progjar_client::results::{CrlfOutcome, CrlfProbeResult};
 use progjar_protocol::escape::escape_bytes;
 use serde::Serialize;
@@ -22,15 +23,27 @@ pub const WAIT: Param = Param {
     help: "seconds time-client crlf waits for each reply",
 };
 
-/// What the assignment asks for each request the probe sends.
-fn wanted(sent: &str) -> Option<&'static str> {
-    if sent == escape_bytes(b"TIME\n") || sent == escape_bytes(b"HELLO\r\n") {
-        Some("error")
-    } else if sent == escape_bytes(b"TIME\r\n") {
-        Some("jam")
-    } else {
-        None
-    }
+/// What the assignment asks a request to get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// A line starting `ERROR`, the connection left open.
+    Error,
+    /// `JAM hh:mm:ss`.
+    Jam,
+}
+
+/// What the assignment asks for each of the probe's requests, in its order
+/// (QUIT is not judged: its close is reported as it came).
+const WANTED: [Option<Want>; REQUESTS.len()] =
+    [Some(Want::Error), Some(Want::Error), Some(Want::Jam), None];
+
+/// What the assignment asks for the request `sent` (escaped).
+fn wanted(sent: &str) -> Option<Want> {
+    REQUESTS
+        .iter()
+        .zip(WANTED)
+        .find(|(request, _)| escape_bytes(request) == sent)
+        .and_then(|(_, want)| want)
 }
 
 /// One request and what followed it.
@@ -59,11 +72,11 @@ pub struct CrlfFacts {
 
 fn judged(sent: &str, outcome: &CrlfOutcome) -> Option<bool> {
     let got = match outcome {
-        CrlfOutcome::Reply { line } if line.starts_with("JAM ") => "jam",
-        CrlfOutcome::Error { .. } => "error",
-        _ => "other",
+        CrlfOutcome::Reply { line } if line.starts_with("JAM ") => Some(Want::Jam),
+        CrlfOutcome::Error { .. } => Some(Want::Error),
+        _ => None,
     };
-    wanted(sent).map(|w| w == got)
+    wanted(sent).map(|w| Some(w) == got)
 }
 
 impl CrlfFacts {
