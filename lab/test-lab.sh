@@ -89,6 +89,22 @@ if [ -z "$pcap" ] || [ ! -s "$pcap" ]; then
 fi
 pass "capture written: $pcap"
 
+# Mistakes a student makes get a message that says what to do, and leave nothing behind.
+before=$(find captures -maxdepth 1 -name '*.pcap' | wc -l)
+out=$(RUN="mesin-9 ls" lab/lab.sh capture 2>&1); code=$?
+after=$(find captures -maxdepth 1 -name '*.pcap' | wc -l)
+[ "$code" = 1 ] && [ "$before" = "$after" ] && grep -q "'mesin-9' is not a lab machine" <<<"$out" &&
+  pass "RUN with an unknown machine is refused before capturing (no empty pcap)" ||
+  fail "RUN=\"mesin-9 ls\": exit $code, pcaps $before -> $after: $out"
+out=$(RUN="mesin-2 false" LABEL=labtest-fail lab/lab.sh capture 2>&1); code=$?
+# shellcheck disable=SC2016 # the backquotes are text to find
+[ "$code" = 1 ] && grep -q '\[mesin-2\] `false` exited with code 1' <<<"$out" &&
+  pass "a failed RUN command is named with its exit code" ||
+  fail "a failed RUN command was not named with its exit code (exit $code): $out"
+out=$(lab/lab.sh shell mesin-9 2>&1 </dev/null); code=$?
+[ "$code" = 1 ] && grep -q "mesin-1 mesin-2 mesin-3" <<<"$out" &&
+  pass "make shell M=mesin-9 lists the machines" || fail "make shell M=mesin-9 (exit $code): $out"
+
 # Read it back with tcpdump in the image; a cut-off file would say "truncated".
 text=$(docker run --rm -v "$PWD/captures:/c:ro" "$IMAGE" tcpdump -nn -r "/c/$(basename "$pcap")" -A 2>/tmp/lab-test-tcpdump.err)
 if grep -qi truncated /tmp/lab-test-tcpdump.err; then fail "tcpdump -r reports a truncated file"; else pass "tcpdump -r reads the file cleanly"; fi
@@ -159,6 +175,13 @@ docker network inspect progjar-lab >/dev/null 2>&1 && fail "network progjar-lab 
 if command -v ip >/dev/null 2>&1; then
   ip link show "$BRIDGE" >/dev/null 2>&1 && fail "bridge $BRIDGE left after down" || pass "no bridge left after down"
 fi
+
+out=$(lab/lab.sh status 2>&1)
+grep -q "the lab is not running" <<<"$out" && pass "make status with no lab says it is not running" ||
+  fail "make status with no lab: $out"
+out=$(lab/lab.sh down 2>&1); code=$?
+[ "$code" = 0 ] && grep -q "nothing to remove" <<<"$out" && ! grep -qi "not found" <<<"$out" &&
+  pass "a second make down says there is nothing to remove" || fail "a second make down (exit $code): $out"
 
 echo "lab: $passes passed, $failures failed"
 [ "$failures" = 0 ]
