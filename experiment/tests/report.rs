@@ -172,15 +172,14 @@ fn echo_session(octet: u8, port: u16, t0: f64, t_echo: f64, t_fin: f64) -> TcpSe
     s
 }
 
-#[test]
-fn the_iterative_wait_is_computed_from_the_capture() {
+/// A t1-iterative run folder: mesin-2's and mesin-3's echo sessions as
+/// `(connect, echo, close)` times, both clients satisfied with their echo.
+fn iterative_run(mesin_2: (f64, f64, f64), mesin_3: (f64, f64, f64)) -> tempfile::TempDir {
     let mut capture = CaptureBuilder::new();
-    // mesin-2 is served at once; mesin-3 connects meanwhile but waits until
-    // mesin-2's connection is over.
-    capture.add_session(&echo_session(102, 40000, 0.0, 0.002, 0.003));
-    capture.add_session(&echo_session(103, 40001, 0.0021, 6.0, 6.001));
+    capture.add_session(&echo_session(102, 40000, mesin_2.0, mesin_2.1, mesin_2.2));
+    capture.add_session(&echo_session(103, 40001, mesin_3.0, mesin_3.1, mesin_3.2));
     let ok = Some(echo_result(4, 1, true, None));
-    let dir = folder(
+    folder(
         "t1-iterative",
         &[("T1_INTERVAL", "1")],
         &capture,
@@ -189,7 +188,14 @@ fn the_iterative_wait_is_computed_from_the_capture() {
             outcome(2, 0, "log\n", ok),
         ],
         Some(&OUR_ECHO_SERVER),
-    );
+    )
+}
+
+#[test]
+fn the_iterative_wait_is_computed_from_the_capture() {
+    // mesin-2 is served at once; mesin-3 connects meanwhile but waits until
+    // mesin-2's connection is over.
+    let dir = iterative_run((0.0, 0.002, 0.003), (0.0021, 6.0, 6.001));
     let text = report(dir.path(), Lang::En);
     assert!(
         text.contains("mesin-3 connected at 0.002 s but got its first echo byte only at 6.000 s"),
@@ -240,17 +246,7 @@ fn the_iterative_wait_is_computed_from_the_capture() {
 
 #[test]
 fn overlapping_service_is_reported_as_such_not_as_waiting() {
-    let mut capture = CaptureBuilder::new();
-    capture.add_session(&echo_session(102, 40000, 0.0, 0.1, 0.5));
-    capture.add_session(&echo_session(103, 40001, 0.1, 0.2, 0.3));
-    let ok = Some(echo_result(4, 1, true, None));
-    let dir = folder(
-        "t1-iterative",
-        &[],
-        &capture,
-        &[outcome(1, 0, "", ok.clone()), outcome(2, 0, "", ok)],
-        Some(&OUR_ECHO_SERVER),
-    );
+    let dir = iterative_run((0.0, 0.1, 0.5), (0.1, 0.2, 0.3));
     let text = report(dir.path(), Lang::En);
     assert!(text.contains("the server served both at once"), "{text}");
     assert!(!text.contains("one client at a time"), "{text}");
@@ -718,17 +714,7 @@ fn a_concurrent_time_server_is_called_concurrent() {
 
 #[test]
 fn clients_that_did_not_overlap_cannot_show_an_iterative_wait() {
-    let mut capture = CaptureBuilder::new();
-    capture.add_session(&echo_session(102, 40000, 0.0, 0.002, 0.003));
-    capture.add_session(&echo_session(103, 40001, 0.5, 0.6, 0.7));
-    let ok = Some(echo_result(4, 1, true, None));
-    let dir = folder(
-        "t1-iterative",
-        &[],
-        &capture,
-        &[outcome(1, 0, "", ok.clone()), outcome(2, 0, "", ok)],
-        Some(&OUR_ECHO_SERVER),
-    );
+    let dir = iterative_run((0.0, 0.002, 0.003), (0.5, 0.6, 0.7));
     let text = report(dir.path(), Lang::En);
     assert!(
         text.contains("the two connections did not overlap"),
