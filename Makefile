@@ -81,6 +81,10 @@ scenario: ## Run an experiment with capture and REPORT.md: make scenario S=t2-co
 scenarios: ## List the experiments, what each shows, and their settings
 	@lab/lab.sh scenarios
 
+.PHONY: impair
+impair: ## Impair a machine's link: make impair M=mesin-2 LOSS=5% (DELAY=100ms JITTER= RATE=1mbit; CLEAR=1)
+	@lab/impair.sh apply
+
 check: ## Check a time server from mesin-2: make check SERVER=172.16.16.101:45000
 	@lab/lab.sh check
 

@@ -227,6 +227,7 @@ status() {
   fi
   compose ps
   docker exec progjar-mesin-1 labctl status
+  lab/impair.sh show
 }
 
 logs() {
@@ -540,6 +541,8 @@ restore_server() {
 # The experiment under way, for finish_scenario; SC_FOLDER is empty when none is.
 SC_FOLDER="" SC_NAME="" SC_SERVER="" SC_PORT="" SC_SERVER_LOG="" SC_LOG_NAME="" SC_BEFORE=""
 SC_SWAPPED=0 SC_CAPTURING=0
+# The machine whose link make scenario impaired (M=, with LOSS= ...), cleared at the end.
+IMPAIRED=""
 
 # The end of an experiment, also when it was interrupted or died midway:
 # stops the capture, keeps the server's log, puts our server back, and
@@ -582,6 +585,7 @@ on_exit() {
     stop_runs
     finish_scenario
   fi
+  [ -z "$IMPAIRED" ] || M=$IMPAIRED lab/impair.sh clear
   exit "$code"
 }
 
@@ -637,6 +641,7 @@ one_scenario() {
     printf '{"listening":%s}\n' "$listening" >"$dir/server-status.json"
     [ -n "$student" ] || SC_BEFORE=$(log_lines "$server")
   fi
+  [ -z "$IMPAIRED" ] || M=$IMPAIRED lab/impair.sh json >"$dir/impairment.json"
   SC_CAPTURING=1 # also when start_capture dies: its sidecar is removed
   start_capture "$folder/capture.pcap"
   say "experiment $name: capturing into $dir/"
@@ -681,6 +686,12 @@ scenario() {
   trap on_exit EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  if [ -n "${LOSS:-}${DELAY:-}${JITTER:-}${RATE:-}" ]; then
+    # The same settings as make impair, for the time of the experiments.
+    [ -n "${M:-}" ] || die "LOSS, DELAY, JITTER and RATE need the machine whose link to impair: M=mesin-2"
+    lab/impair.sh apply || exit 1
+    IMPAIRED=$M
+  fi
   if [ "$which" = all ]; then
     for name in "${names[@]}"; do one_scenario "$name" || status=1; done
   else

@@ -12,8 +12,8 @@ use pcap_summary::{summarize, Options, Summary};
 use serde::Deserialize;
 
 use crate::plan::{
-    Plan, ResultKind, ServerUnderTest, CAPTURE_FILE, CAPTURE_STATS_FILE, PLAN_FILE, RUNS_FILE,
-    SERVER_STATUS_FILE,
+    Plan, ResultKind, ServerUnderTest, CAPTURE_FILE, CAPTURE_STATS_FILE, IMPAIRMENT_FILE,
+    PLAN_FILE, RUNS_FILE, SERVER_STATUS_FILE,
 };
 use crate::runs::{parse_records, Run};
 use crate::Error;
@@ -57,6 +57,8 @@ pub struct Evidence {
     pub server: Option<ServerEvidence>,
     /// What tcpdump reported, if the runner recorded it.
     pub capture_stats: Option<CaptureStats>,
+    /// The link impairment during the run, if there was one.
+    pub impairment: Option<Impairment>,
     /// Files that were there but could not be read as expected.
     pub problems: Vec<String>,
 }
@@ -70,6 +72,24 @@ pub struct CaptureStats {
     pub received: Option<u64>,
     /// Packets the kernel dropped before tcpdump could take them.
     pub dropped: Option<u64>,
+}
+
+/// How a machine's link was impaired during the run (`lab/impair.sh json`).
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Impairment {
+    /// The machine whose link it was.
+    pub machine: String,
+    /// `netem` (tc, on what the machine sends) or `iptables` (loss both ways; tbf for rate).
+    pub method: String,
+    /// Packets dropped at random, in percent.
+    pub loss_percent: Option<f64>,
+    /// Delay added to what the machine sends, in milliseconds.
+    pub delay_ms: Option<f64>,
+    /// How much the delay varies, in milliseconds.
+    pub jitter_ms: Option<f64>,
+    /// The most the machine may send, as tc writes it (`1mbit`).
+    pub rate: Option<String>,
 }
 
 /// A whole small file; `Err` says why not (missing, or larger than the cap).
@@ -200,12 +220,24 @@ impl Evidence {
         });
         let capture_stats =
             read_capped(&dir.join(CAPTURE_STATS_FILE)).and_then(|t| serde_json::from_str(&t).ok());
+        let impairment = match read_whole(&dir.join(IMPAIRMENT_FILE)) {
+            Err(_) => None,
+            Ok(text) if text.trim() == "null" => None,
+            Ok(text) => match serde_json::from_str(&text) {
+                Ok(impairment) => Some(impairment),
+                Err(e) => {
+                    problems.push(format!("{IMPAIRMENT_FILE}: {e}"));
+                    None
+                }
+            },
+        };
         Ok(Evidence {
             plan,
             summary,
             runs,
             server,
             capture_stats,
+            impairment,
             problems,
         })
     }

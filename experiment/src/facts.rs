@@ -5,7 +5,7 @@ use pcap_summary::conversation::{Conversation, Dir};
 use pcap_summary::segment::Flags;
 use serde::Serialize;
 
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Impairment};
 use crate::lang::Message;
 use crate::machines::name_of;
 
@@ -124,6 +124,8 @@ pub struct CommonFacts {
     pub resets: Vec<Reset>,
     /// Packets tcpdump dropped, when it said.
     pub capture_dropped: Option<u64>,
+    /// The link impairment during the run, if there was one.
+    pub impairment: Option<Impairment>,
     /// Files of the folder that could not be read as expected.
     pub problems: Vec<String>,
 }
@@ -234,6 +236,7 @@ impl CommonFacts {
             resent,
             resets,
             capture_dropped: evidence.capture_stats.and_then(|s| s.dropped),
+            impairment: evidence.impairment.clone(),
             problems: evidence.problems.clone(),
         }
     }
@@ -245,7 +248,7 @@ impl CommonFacts {
 
     /// Findings about the server, said before the experiment's own.
     pub fn server_findings(&self) -> Vec<Message> {
-        let mut out = Vec::new();
+        let mut out = self.impairment_findings();
         if let Some(server) = &self.server {
             let command = server.command.clone().unwrap_or_default();
             let port = u64::from(server.port);
@@ -259,6 +262,42 @@ impl CommonFacts {
                 }
                 (ServerKind::Ours, _) => return out,
             });
+        }
+        out
+    }
+
+    /// What was done to a machine's link during the run.
+    fn impairment_findings(&self) -> Vec<Message> {
+        let Some(i) = &self.impairment else {
+            return Vec::new();
+        };
+        let both = if i.method == "iptables" { "yes" } else { "no" };
+        let mut out = Vec::new();
+        if let Some(loss) = i.loss_percent {
+            out.push(
+                Message::new("impaired-loss")
+                    .text("machine", i.machine.clone())
+                    .text("loss", format!("{loss}"))
+                    .text("both", both),
+            );
+        }
+        if let Some(delay) = i.delay_ms {
+            out.push(
+                Message::new("impaired-delay")
+                    .text("machine", i.machine.clone())
+                    .text("delay", format!("{delay}"))
+                    .text(
+                        "jitter",
+                        i.jitter_ms.map_or("none".into(), |j| format!("{j}")),
+                    ),
+            );
+        }
+        if let Some(rate) = &i.rate {
+            out.push(
+                Message::new("impaired-rate")
+                    .text("machine", i.machine.clone())
+                    .text("rate", rate.clone()),
+            );
         }
         out
     }

@@ -15,7 +15,7 @@ use progjar_experiment::report::write_report;
 /// `make scenario S=NAME` calls `experiment plan`, runs the plan in the lab
 /// while capturing, then calls `experiment report` on the folder.
 #[derive(Debug, Parser)]
-#[command(name = "experiment", version)]
+#[command(name = "experiment", version = progjar_common::build_info::version(env!("CARGO_PKG_VERSION")))]
 #[command(
     after_help = "Exit codes: 0 done, 1 the folder or a setting is not usable (the message says which and what to do), 2 bad command line."
 )]

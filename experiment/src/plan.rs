@@ -26,6 +26,8 @@ pub const RUNS_FILE: &str = "runs.jsonl";
 pub const SERVER_STATUS_FILE: &str = "server-status.json";
 /// What tcpdump said when it stopped, written by the runner.
 pub const CAPTURE_STATS_FILE: &str = "capture-stats.json";
+/// The link impairment during the run (`make scenario M=... LOSS=...`), by the runner.
+pub const IMPAIRMENT_FILE: &str = "impairment.json";
 /// The facts, as `experiment report` writes them.
 pub const FINDINGS_FILE: &str = "findings.json";
 /// The report.

@@ -296,7 +296,16 @@ fn a_lossy_file_echo_states_stream_bytes_and_names_the_retransmissions() {
             listening: true,
         }),
     );
+    std::fs::write(
+        dir.path().join("impairment.json"),
+        r#"{"machine":"mesin-2","method":"iptables","loss_percent":5,"delay_ms":null,"jitter_ms":null,"rate":null}"#,
+    )
+    .expect("impairment");
     let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("During this run mesin-2's link dropped 5% of the packets it sent and received, at random"),
+        "{text}"
+    );
     assert!(
         text.contains(
             "mesin-2 sent 35149 bytes to port 32444 and got the same 35149 back (stream bytes)."

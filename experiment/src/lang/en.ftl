@@ -28,6 +28,15 @@ report-files = Files here: `capture.pcap` (open it in Wireshark), `summary.txt` 
 
 ## Facts every experiment reports
 
+impaired-loss = During this run { $machine }'s link dropped { $loss }% of the packets it sent{ $both ->
+    [yes] {" "}and received
+   *[no] {""}
+  }, at random (make impair / LOSS=).
+impaired-delay = During this run the packets { $machine } sent were delayed by { $delay } ms{ $jitter ->
+    [none] {""}
+   *[other] , give or take { $jitter } ms
+  } (DELAY=).
+impaired-rate = During this run { $machine } could send at most { $rate } (RATE=).
 student-server = A student's server stood in for ours on mesin-1: `{ $command }`.
 student-server-not-listening = The student's server `{ $command }` was not listening on port { $port } when the clients started (its log is below).
 server-not-listening = Our server was not listening on port { $port } when the clients started.

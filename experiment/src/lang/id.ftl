@@ -25,6 +25,15 @@ report-files = Berkas di sini: `capture.pcap` (buka di Wireshark), `summary.txt`
 
 ## Fakta yang dilaporkan setiap percobaan
 
+impaired-loss = Selama percobaan ini link { $machine } membuang { $loss }% paket yang dikirimnya{ $both ->
+    [yes] {" "}dan diterimanya
+   *[no] {""}
+  }, secara acak (make impair / LOSS=).
+impaired-delay = Selama percobaan ini paket yang dikirim { $machine } ditunda { $delay } ms{ $jitter ->
+    [none] {""}
+   *[other] , kurang lebih { $jitter } ms
+  } (DELAY=).
+impaired-rate = Selama percobaan ini { $machine } hanya dapat mengirim paling banyak { $rate } (RATE=).
 student-server = Server mahasiswa menggantikan server kami di mesin-1: `{ $command }`.
 student-server-not-listening = Server mahasiswa `{ $command }` tidak mendengarkan (listen) di port { $port } saat klien dimulai (lognya ada di bawah).
 server-not-listening = Server kami tidak mendengarkan (listen) di port { $port } saat klien dimulai.
