@@ -34,25 +34,37 @@ impl Dir {
     }
 }
 
-/// How much detail the tracker keeps per conversation.
+/// How much detail the tracker keeps, per conversation and in all.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Data segments kept in detail per conversation; the rest are counted.
     pub segments: usize,
     /// Payload bytes kept per segment.
     pub payload_bytes: usize,
+    /// Conversations kept in full, the first ones of the capture. Past
+    /// them, up to [`COUNTED_PER_KEPT`] times as many more are told apart
+    /// and counted only ([`CountedOnly`]); past those, packets are counted
+    /// without being told apart into conversations.
+    pub conversations: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         // 20 segments show a whole TIME session or the start of a transfer,
-        // and keep 13,000 conversations well under 64 MB.
+        // and keep 13,000 conversations well under 64 MB. 100,000
+        // conversations in full are about 45 MB with no data, at most about
+        // 350 MB with 20 stored segments of 64 bytes each.
         Limits {
             segments: 20,
             payload_bytes: 64,
+            conversations: 100_000,
         }
     }
 }
+
+/// Conversations told apart and counted past [`Limits::conversations`], per
+/// conversation kept in full: 2,000,000 by default, at about 45 bytes each.
+pub const COUNTED_PER_KEPT: usize = 20;
 
 /// A segment of the handshake or the teardown.
 #[derive(Debug, Clone, PartialEq)]
@@ -176,9 +188,14 @@ pub struct Conversation {
     pub first_data: [Option<f64>; 2],
     isn: [Option<u32>; 2],
     next_seq: [Option<u32>; 2],
-    gaps: [Vec<(u32, u32)>; 2],
+    /// Holes in each side's sequence space; boxed, since most
+    /// conversations never have one.
+    gaps: Option<Box<Gaps>>,
     fin_seq: [Option<u32>; 2],
 }
+
+/// Holes `(from, to)` in each side's sequence space, indexed by [`Dir`].
+type Gaps = [Vec<(u32, u32)>; 2];
 
 /// Most FIN/RST/ACK steps kept for the teardown.
 const TEARDOWN_STEPS: usize = 8;
@@ -191,7 +208,7 @@ fn seq_after(a: u32, b: u32) -> bool {
 }
 
 impl Conversation {
-    fn new(id: usize, time: f64, segment: &TcpSegment<'_>, limits: &Limits) -> Self {
+    fn new(id: usize, time: f64, segment: &TcpSegment<'_>) -> Self {
         // A SYN,ACK seen first means its receiver opened the conversation.
         let (client, server) = if segment.flags.is_syn_ack() {
             (segment.dst, segment.src)
@@ -212,7 +229,9 @@ impl Conversation {
             fin: 0,
             rst: 0,
             handshake: Handshake::default(),
-            segments: Vec::with_capacity(limits.segments.min(32)),
+            // No room for data segments until one comes: most conversations
+            // of a scan or a SYN flood never carry any.
+            segments: Vec::new(),
             segments_not_shown: 0,
             teardown: Vec::new(),
             retransmissions: 0,
@@ -220,7 +239,7 @@ impl Conversation {
             first_data: [None; 2],
             isn: [None; 2],
             next_seq: [None; 2],
-            gaps: [Vec::new(), Vec::new()],
+            gaps: None,
             fin_seq: [None; 2],
         }
     }
@@ -316,6 +335,12 @@ impl Conversation {
             let first = self.first_data[d].get_or_insert(time);
             *first = first.min(time);
             if self.segments.len() < limits.segments {
+                if self.segments.len() == self.segments.capacity() {
+                    // Grow by doubling, but never past the limit.
+                    let more = self.segments.len().max(4);
+                    self.segments
+                        .reserve_exact(more.min(limits.segments - self.segments.len()));
+                }
                 let keep = segment.payload.len().min(limits.payload_bytes);
                 self.segments.push(DataSegment {
                     step: step.clone(),
@@ -389,9 +414,9 @@ impl Conversation {
         };
         if !seq_after(next, start) {
             // At or past what we expected next: all of it is new.
-            if seq_after(start, next) && self.gaps[d].len() < GAPS {
+            if seq_after(start, next) && self.gaps(d).len() < GAPS {
                 // A hole: the bytes in between are missing, for now.
-                self.gaps[d].push((next, start));
+                self.gaps.get_or_insert_with(Box::default)[d].push((next, start));
             }
             self.next_seq[d] = Some(end);
             self.stream_bytes[d] += u64::from(segment.len);
@@ -399,7 +424,8 @@ impl Conversation {
         }
         // Starts before what we expected next: a hole filled late, or a resend
         // (perhaps with new bytes after the old ones).
-        let fills_a_hole = self.gaps[d]
+        let fills_a_hole = self
+            .gaps(d)
             .iter()
             .any(|&(from, to)| !seq_after(from, start) && seq_after(to, start));
         let new = self.take_from_gaps(d, next, segment) + Self::past(next, segment);
@@ -414,6 +440,11 @@ impl Conversation {
             self.retransmissions += 1;
             Some(Anomaly::Retransmission)
         }
+    }
+
+    /// The holes remembered in side `d`'s sequence space.
+    fn gaps(&self, d: usize) -> &[(u32, u32)] {
+        self.gaps.as_ref().map_or(&[], |gaps| &gaps[d])
     }
 
     /// Positions in sequence space relative to `next` (negative: before it),
@@ -444,7 +475,9 @@ impl Conversation {
         let start = Self::relative(next, segment.seq);
         let end = start + i64::from(segment.seq_len());
         let (data_from, data_to) = Self::payload_range(next, segment);
-        let gaps = &mut self.gaps[d];
+        let Some(gaps) = self.gaps.as_mut().map(|gaps| &mut gaps[d]) else {
+            return 0;
+        };
         let mut found = 0u64;
         let mut i = 0;
         while i < gaps.len() {
@@ -506,104 +539,324 @@ impl Conversation {
     }
 }
 
-/// The two ends of a connection, the same whichever way a segment goes,
-/// packed into plain integers: looking it up is the tracker's most frequent
-/// job, and hashing three integers is much cheaper than two `SocketAddr`s.
+/// The two ends of an IPv4 connection, the same whichever way a segment
+/// goes, packed into 12 bytes: looking it up is the tracker's most frequent
+/// job, and a small key keeps the table small (a SYN flood makes a million).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FlowKey {
-    /// Addresses of the lower and the higher end (IPv4 in the low bits).
+struct V4Key {
+    /// The lower end's address and port, then the higher end's.
+    addresses: [u32; 2],
+    ports: [u16; 2],
+}
+
+/// The same for IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct V6Key {
     addresses: [u128; 2],
-    /// Their ports, and whether they are IPv6 (so 10.0.0.1 and ::a00:1 differ).
-    ports_and_family: u64,
+    ports: [u16; 2],
+}
+
+impl std::hash::Hash for V4Key {
+    // By hand: two integer writes instead of hashing arrays as slices.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.addresses[0]) | u64::from(self.addresses[1]) << 32);
+        state.write_u32(u32::from(self.ports[0]) | u32::from(self.ports[1]) << 16);
+    }
+}
+
+impl std::hash::Hash for V6Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u128(self.addresses[0]);
+        state.write_u128(self.addresses[1]);
+        state.write_u32(u32::from(self.ports[0]) | u32::from(self.ports[1]) << 16);
+    }
+}
+
+/// The lower and the higher of two ends: the same pair both ways.
+fn ordered<A: Ord + Copy>(a: (A, u16), b: (A, u16)) -> ([A; 2], [u16; 2]) {
+    let (low, high) = if a <= b { (a, b) } else { (b, a) };
+    ([low.0, high.0], [low.1, high.1])
+}
+
+/// A segment's connection as a key, by address family. Mixed families
+/// (which no real packet has) fall into the IPv6 table, IPv4 mapped.
+enum FlowKey {
+    V4(V4Key),
+    V6(V6Key),
 }
 
 impl FlowKey {
     fn of(segment: &TcpSegment<'_>) -> Self {
-        let end = |addr: SocketAddr| {
-            let bits = match addr.ip() {
-                IpAddr::V4(ip) => u128::from(u32::from(ip)),
-                IpAddr::V6(ip) => u128::from(ip),
-            };
-            (bits, addr.port())
-        };
-        let (a, b) = (end(segment.src), end(segment.dst));
-        let (low, high) = if a <= b { (a, b) } else { (b, a) };
-        FlowKey {
-            addresses: [low.0, high.0],
-            ports_and_family: u64::from(low.1)
-                | u64::from(high.1) << 16
-                | u64::from(segment.src.is_ipv6()) << 32,
+        match (segment.src, segment.dst) {
+            (SocketAddr::V4(src), SocketAddr::V4(dst)) => {
+                let (addresses, ports) = ordered(
+                    (u32::from(*src.ip()), src.port()),
+                    (u32::from(*dst.ip()), dst.port()),
+                );
+                FlowKey::V4(V4Key { addresses, ports })
+            }
+            (src, dst) => {
+                let bits = |ip: IpAddr| match ip {
+                    IpAddr::V4(ip) => u128::from(ip.to_ipv6_mapped()),
+                    IpAddr::V6(ip) => u128::from(ip),
+                };
+                let (addresses, ports) =
+                    ordered((bits(src.ip()), src.port()), (bits(dst.ip()), dst.port()));
+                FlowKey::V6(V6Key { addresses, ports })
+            }
         }
     }
 }
 
-impl std::hash::Hash for FlowKey {
-    // By hand: the derived one would hash the array as a slice of bytes.
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u128(self.addresses[0]);
-        state.write_u128(self.addresses[1]);
-        state.write_u64(self.ports_and_family);
+/// foldhash: several times faster than SipHash on these small keys and
+/// still randomly seeded, so a crafted capture cannot pick collisions.
+type FlowTable<K> = HashMap<K, Slot, foldhash::fast::RandomState>;
+
+/// Where a connection's current conversation is: an index into the kept
+/// conversations, or (with [`COUNTED`] set) into the counted ones.
+type Slot = u32;
+const COUNTED: Slot = 1 << 31;
+
+/// A conversation past [`Limits::conversations`]: what the totals and the
+/// concurrency need, and no more (24 bytes).
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    start: f64,
+    end: f64,
+    ended: bool,
+}
+
+/// The conversations past [`Limits::conversations`], counted but not kept:
+/// how many, and what their packets were. Packets past the last
+/// conversation that could be told apart are in these counts too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CountedOnly {
+    /// Conversations told apart past the limit, and counted only.
+    pub conversations: u64,
+    /// Packets of those conversations, and the packets not told apart.
+    pub packets: u64,
+    /// Their payload bytes on the wire.
+    pub payload_bytes: u64,
+    /// SYN (without ACK) segments among those packets.
+    pub syn: u64,
+    /// SYN,ACK segments.
+    pub syn_ack: u64,
+    /// Segments with FIN.
+    pub fin: u64,
+    /// Segments with RST.
+    pub rst: u64,
+    /// Packets that could not be told apart into conversations: they came
+    /// after [`COUNTED_PER_KEPT`] times [`Limits::conversations`] more
+    /// conversations had been counted, on connections not seen before (or
+    /// opening a new conversation on one that had ended).
+    pub packets_not_told_apart: u64,
+}
+
+impl CountedOnly {
+    fn add(&mut self, segment: &TcpSegment<'_>) {
+        let flags = segment.flags;
+        self.packets += 1;
+        self.payload_bytes += u64::from(segment.len);
+        self.syn += u64::from(flags.is_syn());
+        self.syn_ack += u64::from(flags.is_syn_ack());
+        self.fin += u64::from(flags.has(Flags::FIN));
+        self.rst += u64::from(flags.has(Flags::RST));
     }
 }
 
-/// Every conversation of a capture, found as its packets stream past.
+/// The conversations themselves, kept and counted.
 #[derive(Debug, Default)]
-pub struct Tracker {
-    // foldhash: several times faster than SipHash on these small keys and
-    // still randomly seeded, so a crafted capture cannot pick collisions.
-    current: HashMap<FlowKey, usize, foldhash::fast::RandomState>,
+struct Store {
     conversations: Vec<Conversation>,
+    counted: Vec<Counted>,
+    counted_only: CountedOnly,
     limits: Limits,
 }
 
+impl Store {
+    fn kept_limit(&self) -> usize {
+        // A slot's index has 31 bits.
+        self.limits.conversations.min(COUNTED as usize - 1)
+    }
+
+    fn counted_limit(&self) -> usize {
+        self.kept_limit()
+            .saturating_mul(COUNTED_PER_KEPT)
+            .min(COUNTED as usize - 1)
+    }
+
+    /// Opens a new conversation with `segment`, kept while there is room,
+    /// else counted while there is room; None past both limits.
+    fn open(&mut self, time: f64, segment: &TcpSegment<'_>) -> Option<Slot> {
+        let (kept, kept_limit) = (self.conversations.len(), self.kept_limit());
+        if kept < kept_limit {
+            grow_within(&mut self.conversations, kept_limit);
+            self.conversations
+                .push(Conversation::new(kept, time, segment));
+            return Slot::try_from(kept).ok();
+        }
+        let (counted, counted_limit) = (self.counted.len(), self.counted_limit());
+        if counted < counted_limit {
+            grow_within(&mut self.counted, counted_limit);
+            self.counted.push(Counted {
+                start: time,
+                end: time,
+                ended: false,
+            });
+            self.counted_only.conversations += 1;
+            return Slot::try_from(counted).ok().map(|i| i | COUNTED);
+        }
+        None
+    }
+
+    fn has_ended(&self, slot: Slot) -> bool {
+        if slot & COUNTED == 0 {
+            self.conversations[slot as usize].has_ended()
+        } else {
+            self.counted[(slot & !COUNTED) as usize].ended
+        }
+    }
+
+    fn observe(&mut self, slot: Option<Slot>, time: f64, segment: &TcpSegment<'_>) {
+        match slot {
+            Some(slot) if slot & COUNTED == 0 => {
+                self.conversations[slot as usize].observe(time, segment, &self.limits);
+            }
+            Some(slot) => {
+                let counted = &mut self.counted[(slot & !COUNTED) as usize];
+                counted.start = counted.start.min(time);
+                counted.end = counted.end.max(time);
+                counted.ended |= segment.flags.has(Flags::FIN) || segment.flags.has(Flags::RST);
+                self.counted_only.add(segment);
+            }
+            None => {
+                self.counted_only.packets_not_told_apart += 1;
+                self.counted_only.add(segment);
+            }
+        }
+    }
+}
+
+/// Makes room for one more in `list` when it is full: double its size, but
+/// never past `limit`, so a list that reaches its limit wastes nothing.
+fn grow_within<T>(list: &mut Vec<T>, limit: usize) {
+    if list.len() == list.capacity() {
+        let more = list
+            .len()
+            .max(64)
+            .min(limit.saturating_sub(list.len()).max(1));
+        list.reserve_exact(more);
+    }
+}
+
+/// Finds the conversation of `segment` in `table` (a new one when the
+/// connection is new, or a SYN reopens one that ended) and adds it there.
+fn observe_in<K: std::hash::Hash + Eq>(
+    table: &mut FlowTable<K>,
+    key: K,
+    store: &mut Store,
+    time: f64,
+    segment: &TcpSegment<'_>,
+) {
+    use std::collections::hash_map::Entry;
+    let slot = match table.entry(key) {
+        Entry::Occupied(mut entry) => {
+            let slot = *entry.get();
+            if segment.flags.is_syn() && store.has_ended(slot) {
+                match store.open(time, segment) {
+                    Some(new) => {
+                        entry.insert(new);
+                        Some(new)
+                    }
+                    None => {
+                        // No room: its packets are not told apart, and must
+                        // not be taken for the ended conversation's.
+                        entry.remove();
+                        None
+                    }
+                }
+            } else {
+                Some(slot)
+            }
+        }
+        Entry::Vacant(entry) => store.open(time, segment).map(|new| *entry.insert(new)),
+    };
+    store.observe(slot, time, segment);
+}
+
+/// Every conversation of a capture, found as its packets stream past.
+///
+/// Memory is bounded: [`Limits::conversations`] kept in full (about 440
+/// bytes each, plus their stored segments), up to [`COUNTED_PER_KEPT`] times
+/// as many counted (about 45 bytes each with their table entry).
+#[derive(Debug, Default)]
+pub struct Tracker {
+    v4: FlowTable<V4Key>,
+    v6: FlowTable<V6Key>,
+    store: Store,
+}
+
 impl Tracker {
-    /// A tracker keeping `limits` of detail per conversation.
+    /// A tracker keeping `limits` of detail.
     pub fn new(limits: Limits) -> Self {
         Tracker {
-            limits,
+            store: Store {
+                limits,
+                ..Store::default()
+            },
             ..Tracker::default()
         }
     }
 
     /// Adds one segment seen `time` seconds after the capture's first packet.
     pub fn observe(&mut self, time: f64, segment: &TcpSegment<'_>) {
-        let key = FlowKey::of(segment);
-        let existing = self.current.get(&key).copied();
-        let index = match existing {
-            Some(i) if !(segment.flags.is_syn() && self.conversations[i].has_ended()) => i,
-            _ => {
-                let id = self.conversations.len();
-                self.conversations
-                    .push(Conversation::new(id, time, segment, &self.limits));
-                self.current.insert(key, id);
-                id
-            }
-        };
-        self.conversations[index].observe(time, segment, &self.limits);
+        match FlowKey::of(segment) {
+            FlowKey::V4(key) => observe_in(&mut self.v4, key, &mut self.store, time, segment),
+            FlowKey::V6(key) => observe_in(&mut self.v6, key, &mut self.store, time, segment),
+        }
     }
 
-    /// The conversations, in order of their first packet.
+    /// The most conversations open at once, counted ones included.
+    pub fn max_concurrent(&self) -> usize {
+        let kept = self.store.conversations.iter().map(|c| (c.start, c.end));
+        let counted = self.store.counted.iter().map(|c| (c.start, c.end));
+        max_concurrent_spans(kept.chain(counted))
+    }
+
+    /// What was counted past [`Limits::conversations`].
+    pub fn counted_only(&self) -> CountedOnly {
+        self.store.counted_only
+    }
+
+    /// The conversations kept, in order of their first packet.
     pub fn into_conversations(self) -> Vec<Conversation> {
-        self.conversations
+        self.store.conversations
     }
 }
 
 /// The most conversations open at the same moment, each open from its first
 /// packet to its last.
 pub fn max_concurrent<'a>(conversations: impl IntoIterator<Item = &'a Conversation>) -> usize {
-    let mut events: Vec<(f64, i32)> = conversations
-        .into_iter()
-        .flat_map(|c| [(c.start, 1), (c.end, -1)])
-        .collect();
-    // At the same instant, an opening counts before a closing: touching
-    // conversations did overlap for that moment.
-    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
-    let (mut open, mut most) = (0i32, 0i32);
-    for (_, change) in events {
-        open += change;
+    max_concurrent_spans(conversations.into_iter().map(|c| (c.start, c.end)))
+}
+
+/// The most spans `(start, end)` open at the same moment.
+fn max_concurrent_spans(spans: impl Iterator<Item = (f64, f64)>) -> usize {
+    let (mut starts, mut ends): (Vec<f64>, Vec<f64>) = spans.unzip();
+    starts.sort_unstable_by(f64::total_cmp);
+    ends.sort_unstable_by(f64::total_cmp);
+    let (mut open, mut most, mut next_end) = (0usize, 0usize, 0usize);
+    for start in starts {
+        // At the same instant, an opening counts before a closing:
+        // touching conversations did overlap for that moment.
+        while next_end < ends.len() && ends[next_end] < start {
+            open = open.saturating_sub(1);
+            next_end += 1;
+        }
+        open += 1;
         most = most.max(open);
     }
-    usize::try_from(most).unwrap_or(0)
+    most
 }
 
 #[cfg(test)]
@@ -743,6 +996,7 @@ mod tests {
         let mut tracker = Tracker::new(Limits {
             segments: 2,
             payload_bytes: 3,
+            ..Limits::default()
         });
         for i in 0..10u32 {
             tracker.observe(f64::from(i), &seg(C, S, 1 + i * 6, 0, PA, b"TIME\r\n"));

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser as _;
 use clap::Parser;
 use pcap_summary::conversation::{Conversation, Limits};
 use pcap_summary::{summarize_with_read_ahead, text, timeline, Options};
@@ -20,7 +21,7 @@ use pcap_summary::{summarize_with_read_ahead, text, timeline, Options};
 #[derive(Debug, Parser)]
 #[command(name = "pcap-summary", version)]
 #[command(
-    after_help = "Exit codes: 0 done, 2 not a capture or damaged header (or bad command line), 3 capture cut short (everything before the cut is summarized)."
+    after_help = "Exit codes: 0 done; 2 not a capture, a damaged file header, a pcap version other than 2.x or a pcapng version other than 1.x (as libpcap and tshark refuse them), or a bad command line; 3 reading stopped early: the file was cut short or a record or block is damaged (everything before it is summarized; stderr says what and at which byte)."
 )]
 struct Args {
     /// The capture file, or - for standard input.
@@ -50,6 +51,15 @@ struct Args {
     #[arg(long, default_value_t = Limits::default().segments, value_name = "N")]
     max_segments: usize,
 
+    /// Conversations kept in full: the first N of the capture. Past them,
+    /// conversations are counted only (how many, their packets, bytes and
+    /// flags), up to 20 times N more; past those, packets are counted
+    /// without being told apart into conversations. Memory stays bounded
+    /// (a SYN flood of a million connections takes about 120 MB).
+    #[arg(long, default_value_t = Limits::default().conversations, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    max_conversations: usize,
+
     /// Payload bytes shown per segment.
     #[arg(long, default_value_t = Limits::default().payload_bytes, value_name = "BYTES")]
     payload_bytes: usize,
@@ -68,6 +78,7 @@ fn main() -> ExitCode {
         limits: Limits {
             segments: args.max_segments,
             payload_bytes: args.payload_bytes,
+            conversations: args.max_conversations,
         },
     };
     let name = args.file.display().to_string();
@@ -128,10 +139,7 @@ fn main() -> ExitCode {
     let _ = written.and_then(|()| out.flush());
     let code = match &summary.cut {
         Some(cut) => {
-            eprintln!(
-                "pcap-summary: {name}: capture cut at byte {}: {}",
-                cut.offset, cut.reason
-            );
+            eprintln!("pcap-summary: {name}: {cut}");
             ExitCode::from(EXIT_CUT)
         }
         None => ExitCode::SUCCESS,

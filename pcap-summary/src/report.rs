@@ -8,7 +8,7 @@ use std::io::Read;
 
 use serde::Serialize;
 
-use crate::conversation::{max_concurrent, Conversation, Dir, Limits, Step, Tracker};
+use crate::conversation::{Conversation, CountedOnly, Dir, Limits, Step, Tracker};
 use crate::input::{read_frames_from, ChunkSource, Chunks, Cut, Frame, InputError, ReadAhead};
 use crate::link;
 use crate::segment::{tcp_segment, TcpSegment};
@@ -29,15 +29,25 @@ pub struct Summary {
     pub tcp_packets: u64,
     /// Seconds from the first frame to the last.
     pub duration: f64,
-    /// The conversations, in order of first packet.
+    /// The conversations kept in full ([`Limits::conversations`], the first
+    /// ones), in order of first packet.
     pub conversations: Vec<Conversation>,
-    /// Most conversations open at once.
+    /// The conversations past that limit: counted only.
+    pub counted_only: CountedOnly,
+    /// The limit on conversations kept in full that was in force.
+    pub max_conversations: usize,
+    /// Most conversations open at once, counted ones included.
     pub max_concurrent: usize,
     /// Where the file broke off, if it did.
     pub cut: Option<Cut>,
 }
 
 impl Summary {
+    /// Every conversation told apart: kept in full and counted only.
+    pub fn conversation_count(&self) -> u64 {
+        self.conversations.len() as u64 + self.counted_only.conversations
+    }
+
     /// Frames that were not TCP (ARP, UDP, unknown link types, ...).
     pub fn skipped(&self) -> u64 {
         self.packets - self.tcp_packets
@@ -45,10 +55,7 @@ impl Summary {
 
     /// Problems with the input, in words.
     pub fn errors(&self) -> Vec<String> {
-        self.cut
-            .iter()
-            .map(|cut| format!("capture cut at byte {}: {}", cut.offset, cut.reason))
-            .collect()
+        self.cut.iter().map(ToString::to_string).collect()
     }
 
     /// The JSON document for every conversation (see the README for the schema).
@@ -87,6 +94,19 @@ impl Summary {
             duration: self.duration,
             max_concurrent: self.max_concurrent,
             errors: self.errors(),
+            counted_only: JsonCountedOnly {
+                max_conversations: self.max_conversations,
+                conversations: self.counted_only.conversations,
+                packets: self.counted_only.packets,
+                payload_bytes: self.counted_only.payload_bytes,
+                flags: FlagCounts {
+                    syn: self.counted_only.syn,
+                    syn_ack: self.counted_only.syn_ack,
+                    fin: self.counted_only.fin,
+                    rst: self.counted_only.rst,
+                },
+                packets_not_told_apart: self.counted_only.packets_not_told_apart,
+            },
             conversations: ConversationList {
                 list: selected,
                 on_two_threads,
@@ -119,7 +139,7 @@ pub fn summarize_from(source: impl ChunkSource, options: &Options) -> Result<Sum
             tracker.observe(time, &segment);
         }
     })?;
-    Ok(front.finish(tracker, cut))
+    Ok(front.finish(tracker, cut, options.limits.conversations))
 }
 
 /// From frames to TCP segments with their times, counting frames as they pass.
@@ -147,14 +167,17 @@ impl FrontEnd {
     }
 
     /// The summary, once every frame has been seen.
-    fn finish(self, tracker: Tracker, cut: Option<Cut>) -> Summary {
-        let conversations = tracker.into_conversations();
+    fn finish(self, tracker: Tracker, cut: Option<Cut>, max_conversations: usize) -> Summary {
+        let max_concurrent = tracker.max_concurrent();
+        let counted_only = tracker.counted_only();
         Summary {
             packets: self.packets,
             tcp_packets: self.tcp_packets,
             duration: self.last,
-            max_concurrent: max_concurrent(&conversations),
-            conversations,
+            max_concurrent,
+            conversations: tracker.into_conversations(),
+            counted_only,
+            max_conversations,
             cut,
         }
     }
@@ -173,7 +196,19 @@ struct JsonSummary<'a> {
     duration: f64,
     max_concurrent: usize,
     errors: Vec<String>,
+    counted_only: JsonCountedOnly,
     conversations: ConversationList<'a>,
+}
+
+/// Conversations past `--max-conversations`: counted, not listed.
+#[derive(Serialize)]
+struct JsonCountedOnly {
+    max_conversations: usize,
+    conversations: u64,
+    packets: u64,
+    payload_bytes: u64,
+    flags: FlagCounts,
+    packets_not_told_apart: u64,
 }
 
 /// Conversations turned into JSON as they are written: one at a time, or

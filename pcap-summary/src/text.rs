@@ -244,16 +244,45 @@ pub fn render(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "capture: {name}");
+    let counted = &summary.counted_only;
     let _ = writeln!(
         out,
-        "  {} packets: {} TCP, {} other (skipped); {} TCP conversation(s), at most {} open at once; {:.6} s",
+        "  {} packets: {} TCP, {} other (skipped); {}{} TCP conversation(s), at most {} open at once; {:.6} s",
         summary.packets,
         summary.tcp_packets,
         summary.skipped(),
-        summary.conversations.len(),
+        if counted.packets_not_told_apart > 0 {
+            "at least "
+        } else {
+            ""
+        },
+        summary.conversation_count(),
         summary.max_concurrent,
         summary.duration
     );
+    if counted.packets > 0 {
+        let untold = if counted.packets_not_told_apart > 0 {
+            format!(
+                ", then {} packets that could not be told apart into conversations (no room to count more)",
+                counted.packets_not_told_apart
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  only the first {} conversations are kept in full (--max-conversations {}); {} more are counted only{untold}: together {} packets, {} payload bytes, {} SYN, {} SYN,ACK, {} FIN, {} RST",
+            summary.conversations.len(),
+            summary.max_conversations,
+            counted.conversations,
+            counted.packets,
+            counted.payload_bytes,
+            counted.syn,
+            counted.syn_ack,
+            counted.fin,
+            counted.rst
+        );
+    }
     for error in summary.errors() {
         let _ = writeln!(out, "  error: {error}");
     }

@@ -3,14 +3,17 @@
 //! port reuse, IPv6, Linux cooked headers, pcapng with two interfaces, cuts,
 //! and a bounded run of damaged inputs that must never panic.
 
+mod shapes;
+
 use std::borrow::Cow;
 use std::time::Duration;
 
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
 use pcap_file::pcapng::PcapNgWriter;
-use pcap_summary::input::{Chunks, ReadAhead};
-use pcap_summary::{summarize, summarize_from, Options, Summary};
+use pcap_summary::conversation::Conversation;
+use pcap_summary::input::{Chunks, CutKind, ReadAhead};
+use pcap_summary::{summarize, summarize_from, text, timeline, Options, Summary};
 use progjar_testkit::{CaptureBuilder, Direction::*, Link, TcpSession};
 
 /// A TIME/QUIT session between `c` and `s` starting at `t0` seconds; the
@@ -162,6 +165,26 @@ impl XorShift {
     }
 }
 
+/// Every output of a summary (JSON, text in full and compact, both
+/// timelines) is made, and every conversation spans a time that does not run
+/// backwards: a damaged capture may say odd things, never impossible ones.
+fn check_every_output(summary: &Summary) {
+    let _ = summary.to_json();
+    let all: Vec<&Conversation> = summary.conversations.iter().collect();
+    let _ = text::render(summary, "damaged", &all, true);
+    let _ = text::render(summary, "damaged", &all, false);
+    let _ = timeline::svg(&all, summary.duration);
+    for c in &all {
+        assert!(
+            c.start <= c.end,
+            "#{}: start {} after end {}",
+            c.id,
+            c.start,
+            c.end
+        );
+    }
+}
+
 #[test]
 fn thousands_of_damaged_inputs_never_panic() {
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/pcaps");
@@ -172,15 +195,26 @@ fn thousands_of_damaged_inputs_never_panic() {
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
         .map(|p| std::fs::read(p).expect("readable"))
         .collect();
+    seeds.sort();
     seeds.push(pcap_of(
         Link::LinuxSll2,
         &[time_session("127.0.0.1:1", "127.0.0.1:2", 0.0)],
     ));
+    seeds.push(two_interface_pcapng());
+    // The damaged shapes (block lengths, interfaces, if_tsresol) are seeds too.
+    seeds.extend(shapes::all().into_iter().map(|shape| shape.bytes));
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut runs = 0;
+    let mut damaged_blocks = 0;
     for seed in &seeds {
+        let blocks = pcapng_blocks(seed);
         for _ in 0..400 {
             let mut input = seed.clone();
+            if let Some(blocks) = blocks.as_ref().filter(|_| rng.next().is_multiple_of(2)) {
+                damaged_blocks += damage_a_block(&mut input, blocks, &mut rng);
+                runs += 1;
+                continue;
+            }
             match rng.next() % 4 {
                 0 => input.truncate((rng.next() as usize) % (input.len() + 1)),
                 1 => {
@@ -203,11 +237,120 @@ fn thousands_of_damaged_inputs_never_panic() {
                 }
             }
             // Any outcome is fine except a panic; errors must be values.
-            let _ = summarize(input.as_slice(), &Options::default()).map(|s| s.to_json());
+            if let Ok(summary) = summarize(input.as_slice(), &Options::default()) {
+                check_every_output(&summary);
+            }
             runs += 1;
         }
     }
-    assert!(runs >= 3000, "{runs}");
+    eprintln!("{runs} damaged inputs, {damaged_blocks} with one pcapng block damaged");
+    assert!(runs >= 7000, "{runs}");
+    assert!(damaged_blocks >= 300, "{damaged_blocks}");
+}
+
+/// Whether a pcapng file is big-endian, and its blocks: offset, type, length.
+type Blocks = (bool, Vec<(usize, u32, u32)>);
+
+/// A pcapng file's blocks while their framing holds. None for anything
+/// else, or for a file that does not read to its end as it is.
+fn pcapng_blocks(bytes: &[u8]) -> Option<Blocks> {
+    let big = match bytes.get(8..12)? {
+        [0x1A, 0x2B, 0x3C, 0x4D] => true,
+        [0x4D, 0x3C, 0x2B, 0x1A] => false,
+        _ => return None,
+    };
+    if bytes.get(..4)? != [0x0A, 0x0D, 0x0D, 0x0A] {
+        return None;
+    }
+    let word = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let mut blocks = Vec::new();
+    let mut at = 0;
+    while let (Some(type_), Some(length)) = (word(at), word(at + 4)) {
+        if length < 12
+            || length % 4 != 0
+            || at + length as usize > bytes.len()
+            || word(at + length as usize - 4) != Some(length)
+        {
+            break;
+        }
+        blocks.push((at, type_, length));
+        at += length as usize;
+    }
+    // Only a file read to its end: the damage is to be the first one.
+    let whole =
+        blocks.len() > 1 && summarize(bytes, &Options::default()).is_ok_and(|s| s.cut.is_none());
+    whole.then_some((big, blocks))
+}
+
+/// Damages one block of a pcapng file in one of the shapes real damage
+/// takes, and checks that the summary names it as damage, at its offset,
+/// never as a cut. Returns 1 when it damaged a block.
+fn damage_a_block(input: &mut Vec<u8>, (big, blocks): &Blocks, rng: &mut XorShift) -> usize {
+    let to_bytes = |n: u32| {
+        if *big {
+            n.to_be_bytes()
+        } else {
+            n.to_le_bytes()
+        }
+    };
+    let pick = 1 + (rng.next() as usize) % (blocks.len() - 1);
+    let (offset, type_, _) = blocks[pick];
+    let interfaces_before = blocks[..pick].iter().filter(|b| b.1 == 1).count() as u32;
+    let what = match rng.next() % 3 {
+        0 => {
+            let length = [0, 13, u32::MAX][(rng.next() % 3) as usize];
+            input[offset + 4..offset + 8].copy_from_slice(&to_bytes(length));
+            format!("block length {length}")
+        }
+        1 if type_ == 6 => {
+            let interface = interfaces_before + (rng.next() % 5) as u32;
+            input[offset + 8..offset + 12].copy_from_slice(&to_bytes(interface));
+            format!("interface {interface}")
+        }
+        _ => {
+            // Every Interface Description Block taken out: the first packet
+            // block then names an interface never described.
+            let mut kept = Vec::with_capacity(input.len());
+            let mut first_packet = None;
+            let mut from = 0;
+            for &(at, type_, length) in blocks {
+                kept.extend_from_slice(&input[from..at]);
+                if type_ != 1 {
+                    if first_packet.is_none() && matches!(type_, 2 | 3 | 6) {
+                        first_packet = Some(kept.len());
+                    }
+                    kept.extend_from_slice(&input[at..at + length as usize]);
+                }
+                from = at + length as usize;
+            }
+            kept.extend_from_slice(&input[from..]);
+            *input = kept;
+            let Some(first) = first_packet else {
+                return 0;
+            };
+            let summary = summarize(input.as_slice(), &Options::default()).expect("a capture");
+            check_every_output(&summary);
+            let cut = summary.cut.as_ref().expect("no interfaces is damage");
+            assert_eq!((cut.kind, cut.offset), (CutKind::Damaged, first as u64));
+            return 1;
+        }
+    };
+    let summary = summarize(input.as_slice(), &Options::default()).expect("a capture");
+    check_every_output(&summary);
+    let cut = summary.cut.as_ref().expect("the damage is reported");
+    assert_eq!(
+        (cut.kind, cut.offset),
+        (CutKind::Damaged, offset as u64),
+        "{what} at byte {offset}: {cut}"
+    );
+    1
 }
 
 /// Many TIME sessions over Ethernet, some overlapping, in one pcap file.

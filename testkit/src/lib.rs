@@ -31,12 +31,16 @@
 //!   order unless asked to keep the order they were added in.
 //! - [`PcapStream`] writes packets straight to a file as they are made, for
 //!   captures too large to hold in memory.
+//! - [`PcapNgBuilder`] writes a pcapng file block by block, by hand, so a
+//!   test can damage any block (its length, its interface, its options).
 //!
 //! Times are seconds (`f64`) from the start of the capture; the file stores
 //! them from [`CaptureBuilder::DEFAULT_EPOCH`] on, to the microsecond.
 
 mod capture;
+mod pcapng;
 mod session;
 
 pub use capture::{CaptureBuilder, Link, PcapStream, TimedPacket};
+pub use pcapng::{block_type, PcapNgBuilder};
 pub use session::{Direction, SentSegment, TcpSession};

@@ -5,7 +5,12 @@
 //! header. Packets are handed to a callback as they are read, so a capture of
 //! any size streams through in one pass. A file that ends in the middle of a
 //! record is not an error for what came before it: the caller gets every
-//! whole packet, then a [`Cut`] saying where the file broke off.
+//! whole packet, then a [`Cut`] saying where the file broke off. A damaged
+//! record or block stops the reading the same way, and the [`Cut`] then says
+//! so ([`CutKind::Damaged`]): what is wrong, at which byte, in which block.
+//!
+//! File headers of a version that libpcap and tshark refuse (classic pcap
+//! other than 2.x, pcapng other than 1.x) are refused here too.
 
 use std::io::{self, Read};
 use std::time::Duration;
@@ -34,6 +39,18 @@ pub enum InputError {
     /// The file header is damaged.
     #[error("damaged capture file header: {0}")]
     DamagedHeader(String),
+    /// The file header gives a version no reader accepts.
+    #[error("{format} file header (bytes 4 to 7) says version {major}.{minor}; {format} files are version {expected}.x, and libpcap and tshark refuse any other (a damaged header?)")]
+    UnsupportedVersion {
+        /// `pcap` or `pcapng`.
+        format: &'static str,
+        /// The major version found.
+        major: u16,
+        /// The minor version found.
+        minor: u16,
+        /// The major version readers accept.
+        expected: u16,
+    },
     /// Reading failed.
     #[error("cannot read the capture: {0}")]
     Io(#[from] io::Error),
@@ -44,11 +61,44 @@ pub enum InputError {
 pub struct Cut {
     /// Byte offset of the first record that could not be read.
     pub offset: u64,
+    /// Cut short, damaged, or unreadable.
+    pub kind: CutKind,
     /// What was wrong there.
     pub reason: String,
 }
 
+/// Why reading stopped before the end of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CutKind {
+    /// The file ends inside a record or block: it was cut short.
+    Truncated,
+    /// A record or block is damaged (a length, an interface id, an option
+    /// that cannot be right): nothing after it can be read with confidence.
+    Damaged,
+    /// Reading the input failed.
+    ReadError,
+}
+
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Cut {
+            offset,
+            kind,
+            reason,
+        } = self;
+        match kind {
+            CutKind::Truncated => write!(f, "capture cut at byte {offset}: {reason}"),
+            CutKind::Damaged => write!(
+                f,
+                "damaged capture at byte {offset}: {reason}; reading stopped there"
+            ),
+            CutKind::ReadError => write!(f, "read error at byte {offset}: {reason}"),
+        }
+    }
+}
+
 mod chunks;
+mod pcapng;
 mod records;
 
 pub use chunks::{ChunkSource, Chunks, ReadAhead, CHUNK};
@@ -98,6 +148,7 @@ fn read_file_header(records: &mut Records<impl ChunkSource>) -> Result<FileHeade
     let mut header = None;
     let mut not_a_capture = false;
     let mut magic_seen = false;
+    let mut unsupported = None;
     let result = records.next(|bytes| {
         let Some(magic) = bytes.get(..4) else {
             return Parsed::Incomplete;
@@ -105,6 +156,17 @@ fn read_file_header(records: &mut Records<impl ChunkSource>) -> Result<FileHeade
         magic_seen = true;
         if magic == PCAPNG_MAGIC {
             match PcapNgParser::new(bytes) {
+                // libpcap and tshark read pcapng 1.x only.
+                Ok((_, parser)) if parser.section().major_version != 1 => {
+                    let section = parser.section();
+                    unsupported = Some(InputError::UnsupportedVersion {
+                        format: "pcapng",
+                        major: section.major_version,
+                        minor: section.minor_version,
+                        expected: 1,
+                    });
+                    Parsed::Invalid(String::new())
+                }
                 Ok((rest, parser)) => {
                     header = Some(FileHeader::PcapNg(parser));
                     Parsed::Record(bytes.len() - rest.len())
@@ -114,6 +176,17 @@ fn read_file_header(records: &mut Records<impl ChunkSource>) -> Result<FileHeade
             }
         } else if PCAP_MAGICS.iter().any(|m| m == magic) {
             match PcapParser::new(bytes) {
+                // libpcap and tshark refuse every version but 2.x.
+                Ok((_, parser)) if parser.header().version_major != 2 => {
+                    let header = parser.header();
+                    unsupported = Some(InputError::UnsupportedVersion {
+                        format: "pcap",
+                        major: header.version_major,
+                        minor: header.version_minor,
+                        expected: 2,
+                    });
+                    Parsed::Invalid(String::new())
+                }
                 Ok((rest, parser)) => {
                     header = Some(FileHeader::Pcap(parser));
                     Parsed::Record(bytes.len() - rest.len())
@@ -129,6 +202,9 @@ fn read_file_header(records: &mut Records<impl ChunkSource>) -> Result<FileHeade
             ))
         }
     });
+    if let Some(error) = unsupported {
+        return Err(error);
+    }
     match (result, header) {
         (Ok(()), Some(header)) => Ok(header),
         (Err(Stop::Io(e)), _) => Err(e.into()),
@@ -141,19 +217,32 @@ fn read_file_header(records: &mut Records<impl ChunkSource>) -> Result<FileHeade
     }
 }
 
-/// Where and why the records stopped, or None at a clean end.
+/// Where and why the records stopped, or None at a clean end; `what` names
+/// the record that could not be read ("packet record", "Enhanced Packet
+/// Block of 96 bytes").
 fn cut_at(offset: u64, stop: Stop, what: &str) -> Option<Cut> {
-    let reason = match stop {
+    let (kind, reason) = match stop {
         Stop::End => return None,
-        Stop::Truncated => format!("the file ends in the middle of a {what} (cut short?)"),
-        Stop::TooLarge => {
-            format!("a {what} claims more than {MAX_RECORD} bytes (damaged length field?)")
-        }
-        Stop::Invalid(why) => why,
-        Stop::Io(e) => format!("read error: {e}"),
+        Stop::Truncated => (
+            CutKind::Truncated,
+            format!("the file ends in the middle of a {what} (cut short?)"),
+        ),
+        Stop::TooLarge => (
+            CutKind::Damaged,
+            format!("a {what} claims more than {MAX_RECORD} bytes (damaged length field?)"),
+        ),
+        Stop::Invalid(why) => (CutKind::Damaged, why),
+        Stop::Io(e) => (CutKind::ReadError, e.to_string()),
     };
-    Some(Cut { offset, reason })
+    Some(Cut {
+        offset,
+        kind,
+        reason,
+    })
 }
+
+/// Bytes of a classic pcap record header.
+const PCAP_RECORD_HEADER: usize = 16;
 
 fn read_pcap(
     mut records: Records<impl ChunkSource>,
@@ -166,23 +255,42 @@ fn read_pcap(
         PcapTsResolution::MicroSecond => 1_000,
         PcapTsResolution::NanoSecond => 1,
     };
+    let big_endian = matches!(header.endianness, pcap_file::Endianness::Big);
     loop {
         let offset = records.offset();
         // next_raw_packet: it keeps packets whose orig_len exceeds the snaplen.
-        let result = records.next(|bytes| match parser.next_raw_packet(bytes) {
-            Ok((rest, raw)) => {
-                let nanos = u64::from(raw.ts_frac).saturating_mul(frac_nanos);
-                let timestamp =
-                    Duration::from_secs(u64::from(raw.ts_sec)) + Duration::from_nanos(nanos);
-                on_frame(Frame {
-                    timestamp,
-                    linktype,
-                    data: &raw.data,
-                });
-                Parsed::Record(bytes.len() - rest.len())
+        let result = records.next(|bytes| {
+            // The captured length, checked before the parser waits for that
+            // many bytes: a damaged one would be taken for a cut file.
+            let Some(field) = bytes.get(8..12) else {
+                return Parsed::Incomplete;
+            };
+            let field: [u8; 4] = [field[0], field[1], field[2], field[3]];
+            let captured = if big_endian {
+                u32::from_be_bytes(field)
+            } else {
+                u32::from_le_bytes(field)
+            };
+            if captured as usize > MAX_RECORD - PCAP_RECORD_HEADER {
+                return Parsed::Invalid(format!(
+                    "the packet record there claims more than {MAX_RECORD} bytes: its captured length field says {captured} (a damaged length field)"
+                ));
             }
-            Err(PcapParseError::IncompleteBuffer(..)) => Parsed::Incomplete,
-            Err(e) => Parsed::Invalid(e.to_string()),
+            match parser.next_raw_packet(bytes) {
+                Ok((rest, raw)) => {
+                    let nanos = u64::from(raw.ts_frac).saturating_mul(frac_nanos);
+                    let timestamp =
+                        Duration::from_secs(u64::from(raw.ts_sec)) + Duration::from_nanos(nanos);
+                    on_frame(Frame {
+                        timestamp,
+                        linktype,
+                        data: &raw.data,
+                    });
+                    Parsed::Record(bytes.len() - rest.len())
+                }
+                Err(PcapParseError::IncompleteBuffer(..)) => Parsed::Incomplete,
+                Err(e) => Parsed::Invalid(format!("the packet record there: {}", describe(&e))),
+            }
         });
         if let Err(stop) = result {
             return Ok(cut_at(offset, stop, "packet record"));
@@ -198,42 +306,58 @@ fn read_pcapng(
     let mut last_timestamp = Duration::ZERO;
     loop {
         let offset = records.offset();
-        let result = records.next(|bytes| match parser.next_block(bytes) {
-            Ok((rest, block)) => {
-                let linktype_of = |id: u32| {
-                    parser
-                        .interfaces()
-                        .get(id as usize)
-                        .map(|interface| u32::from(interface.linktype))
-                };
-                let (timestamp, interface, data) = match &block {
-                    Block::EnhancedPacket(packet) => {
-                        (packet.timestamp, packet.interface_id, &packet.data)
-                    }
-                    // No timestamp of its own: it belongs with the one before.
-                    Block::SimplePacket(packet) => (last_timestamp, 0, &packet.data),
-                    Block::Packet(packet) => (
-                        packet.timestamp,
-                        u32::from(packet.interface_id),
-                        &packet.data,
-                    ),
-                    _ => return Parsed::Record(bytes.len() - rest.len()),
-                };
-                last_timestamp = timestamp;
-                if let Some(linktype) = linktype_of(interface) {
+        // The block's type and length, once its first bytes are read: what
+        // a cut names.
+        let mut framing = None;
+        let result = records.next(|bytes| {
+            let endianness = parser.section().endianness;
+            let (type_, length) = match pcapng::framing(bytes, endianness) {
+                Ok(Some(found)) => found,
+                Ok(None) => return Parsed::Incomplete,
+                Err(damage) => return Parsed::Invalid(damage),
+            };
+            framing = Some((type_, length));
+            match parser.next_block(bytes) {
+                Ok((rest, block)) => {
+                    let (timestamp, interface, data) = match &block {
+                        Block::EnhancedPacket(packet) => {
+                            (packet.timestamp, packet.interface_id, &packet.data)
+                        }
+                        // No timestamp of its own: it belongs with the one before.
+                        Block::SimplePacket(packet) => (last_timestamp, 0, &packet.data),
+                        Block::Packet(packet) => (
+                            packet.timestamp,
+                            u32::from(packet.interface_id),
+                            &packet.data,
+                        ),
+                        _ => return Parsed::Record(bytes.len() - rest.len()),
+                    };
+                    let interfaces = parser.interfaces();
+                    let Some(described) = interfaces.get(interface as usize) else {
+                        return Parsed::Invalid(pcapng::unknown_interface(
+                            type_,
+                            interface,
+                            interfaces.len(),
+                        ));
+                    };
+                    last_timestamp = timestamp;
                     on_frame(Frame {
                         timestamp,
-                        linktype,
+                        linktype: u32::from(described.linktype),
                         data,
                     });
+                    Parsed::Record(bytes.len() - rest.len())
                 }
-                Parsed::Record(bytes.len() - rest.len())
+                Err(PcapNgParseError::IncompleteBuffer(..)) => Parsed::Incomplete,
+                Err(e) => Parsed::Invalid(pcapng::damage(type_, &e, parser.interfaces().len())),
             }
-            Err(PcapNgParseError::IncompleteBuffer(..)) => Parsed::Incomplete,
-            Err(e) => Parsed::Invalid(describe(&e)),
         });
         if let Err(stop) = result {
-            return Ok(cut_at(offset, stop, "block"));
+            let what = match framing {
+                Some((type_, length)) => format!("{} of {length} bytes", pcapng::name(type_)),
+                None => "block".to_string(),
+            };
+            return Ok(cut_at(offset, stop, &what));
         }
     }
 }
