@@ -16,11 +16,18 @@
 //! on the interval's timer while the main thread reads, and half-closes
 //! (`shutdown(Write)`) right after the last send; the echo is read until the
 //! server closes.
+//!
+//! Every wait has a deadline that bytes trickling in cannot postpone: in
+//! lockstep, a round's whole echo must be back `read_timeout` after its send
+//! began (its sending must be done by then too); with `--stream`, the whole
+//! echo and the close `read_timeout` after the last send was due (the start
+//! plus `(repeat - 1) x interval`). Each read and write is given only the
+//! time left. Memory: one read buffer (`chunk`) besides the payload.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use progjar_protocol::echo::{EchoMismatch, EchoVerifier};
 use progjar_protocol::escape::{escape_preview, quoted};
@@ -50,7 +57,8 @@ pub struct EchoPlan {
     pub chunk: usize,
     /// Give up connecting after this long.
     pub connect_timeout: Duration,
-    /// Give up when nothing arrives (or nothing can be sent) for this long.
+    /// A round's echo must be back this long after its send began (with
+    /// `Stream`: after the last send was due): a deadline, not an idle timeout.
     pub read_timeout: Duration,
     /// One round at a time, or all rounds on a timer.
     pub mode: EchoMode,
@@ -65,21 +73,39 @@ pub enum EchoError {
     /// The echo was not what was sent.
     #[error(transparent)]
     Mismatch(#[from] EchoMismatch),
-    /// Nothing arrived for the read timeout.
-    #[error("nothing came back for {secs:.1} s after {received} bytes (is the server busy with another client? raise --timeout)")]
+    /// The echo was not all back by the deadline.
+    #[error("{received} of {expected} bytes of the echo came back within {secs:.1} s{since}, the deadline (a slow or busy server? raise --timeout)")]
     Timeout {
-        /// Bytes received before the wait.
+        /// Bytes of the echo received (all correct) by then.
         received: u64,
-        /// The timeout.
+        /// Bytes of the echo due by then.
+        expected: u64,
+        /// The time allowed.
         secs: f64,
+        /// From when it was counted.
+        since: &'static str,
     },
-    /// The server took nothing more for the timeout.
-    #[error("could not send for {secs:.1} s after {sent} bytes: the server is not reading (is it busy with another client? raise --timeout)")]
-    SendTimeout {
-        /// Bytes sent before the wait.
-        sent: u64,
-        /// The timeout.
+    /// The whole echo came back, but no close by the deadline (`--stream`).
+    #[error("the whole echo ({received} bytes) came back, but the server did not close the connection within {secs:.1} s{since}, the deadline")]
+    NoClose {
+        /// Bytes of the echo received.
+        received: u64,
+        /// The time allowed.
         secs: f64,
+        /// From when it was counted.
+        since: &'static str,
+    },
+    /// The server did not take all the data by the deadline.
+    #[error("the server took only {sent} of {expected} bytes within {secs:.1} s{since}, the deadline: it is not reading, or reading slowly (busy with another client? raise --timeout)")]
+    SendTimeout {
+        /// Bytes sent by then.
+        sent: u64,
+        /// Bytes to send by then.
+        expected: u64,
+        /// The time allowed.
+        secs: f64,
+        /// From when it was counted.
+        since: &'static str,
     },
     /// A socket error.
     #[error("{what}: {source}")]
@@ -162,14 +188,6 @@ fn connect_and_exchange(
         info!("connected to {peer} from {me}");
         *local = Some(me.to_string());
     }
-    let io = |what| move |source| EchoError::Io { what, source };
-    let timeout = Some(plan.read_timeout.max(Duration::from_millis(1)));
-    stream
-        .set_read_timeout(timeout)
-        .map_err(io("setting the read timeout"))?;
-    stream
-        .set_write_timeout(timeout)
-        .map_err(io("setting the write timeout"))?;
     if !received.log_each {
         info!(
             "{} bytes to echo: each piece is logged only with RUST_LOG=debug",
@@ -181,6 +199,25 @@ fn connect_and_exchange(
         EchoMode::Stream => stream_mode(&stream, plan, sent, received),
     }
     // Dropping the stream closes it: FIN, after the whole echo in lockstep.
+}
+
+/// A deadline, and how to say it in an error.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    /// The time allowed.
+    secs: f64,
+    /// From when it is counted, for messages: ` of the round's send`.
+    since: &'static str,
+}
+
+impl Deadline {
+    /// The time left, or `None` once it has passed.
+    fn left(&self) -> Option<Duration> {
+        let left = self.at.saturating_duration_since(Instant::now());
+        // A socket timeout of zero would mean "none": wait at least 1 ms.
+        (!left.is_zero()).then(|| left.max(Duration::from_millis(1)))
+    }
 }
 
 /// One round at a time: send it (on a second thread), read its whole echo,
@@ -197,6 +234,15 @@ fn lockstep(
             std::thread::sleep(plan.interval);
         }
         let round_end = len * (round + 1);
+        let deadline = Deadline {
+            at: Instant::now() + plan.read_timeout,
+            secs: plan.read_timeout.as_secs_f64(),
+            since: if plan.repeat > 1 {
+                " of the round's send"
+            } else {
+                " of the send"
+            },
+        };
         exchange(
             stream,
             sent,
@@ -204,11 +250,11 @@ fn lockstep(
             |stream| {
                 // Logged before the write: the echo may arrive before it returns.
                 log_send(&plan.payload);
-                write_counted(stream, &plan.payload, sent)?;
+                write_counted(stream, &plan.payload, round_end, sent, deadline)?;
                 sent.rounds.fetch_add(1, Ordering::SeqCst);
                 Ok(())
             },
-            |stream, received| read_until(stream, received, round_end, sent, plan.read_timeout),
+            |stream, received| read_until(stream, received, round_end, sent, deadline),
         )?;
     }
     extra_already_here(stream, received, len * plan.repeat)
@@ -221,6 +267,19 @@ fn stream_mode(
     sent: &Sent,
     received: &mut Received,
 ) -> Result<(), EchoError> {
+    let len = plan.payload.len() as u64;
+    let last_send_due = plan
+        .interval
+        .saturating_mul(u32::try_from(plan.repeat.saturating_sub(1)).unwrap_or(u32::MAX));
+    let window = last_send_due.saturating_add(plan.read_timeout);
+    let deadline = Deadline {
+        // A window too long for the clock: a year, far beyond any real run.
+        at: Instant::now()
+            .checked_add(window)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365)),
+        secs: window.as_secs_f64(),
+        since: " of the first send",
+    };
     exchange(
         stream,
         sent,
@@ -231,7 +290,7 @@ fn stream_mode(
                     std::thread::sleep(plan.interval);
                 }
                 log_send(&plan.payload);
-                write_counted(stream, &plan.payload, sent)?;
+                write_counted(stream, &plan.payload, len * (round + 1), sent, deadline)?;
                 sent.rounds.fetch_add(1, Ordering::SeqCst);
             }
             // FIN: tells the server we are done, so it closes after the last echo.
@@ -244,7 +303,7 @@ fn stream_mode(
             sent.half_closed.store(true, Ordering::SeqCst);
             Ok(())
         },
-        |stream, received| read_to_end(stream, received, plan.read_timeout),
+        |stream, received| read_to_end(stream, received, len * plan.repeat, deadline),
     )
 }
 
@@ -300,10 +359,32 @@ fn exchange(
     })
 }
 
-/// Writes all of `payload`, counting every byte the kernel takes.
-fn write_counted(mut stream: &TcpStream, payload: &[u8], sent: &Sent) -> Result<(), EchoError> {
+/// Writes all of `payload` by `deadline`, counting every byte the kernel
+/// takes; `end` is the bytes sent in all once it is done.
+fn write_counted(
+    mut stream: &TcpStream,
+    payload: &[u8],
+    end: u64,
+    sent: &Sent,
+    deadline: Deadline,
+) -> Result<(), EchoError> {
+    let timed_out = || EchoError::SendTimeout {
+        sent: sent.bytes.load(Ordering::SeqCst),
+        expected: end,
+        secs: deadline.secs,
+        since: deadline.since,
+    };
     let mut rest = payload;
     while !rest.is_empty() {
+        // The time left, not a fresh timeout: a server that takes a byte
+        // now and then cannot postpone the deadline.
+        let left = deadline.left().ok_or_else(timed_out)?;
+        stream
+            .set_write_timeout(Some(left))
+            .map_err(|source| EchoError::Io {
+                what: "setting the write timeout",
+                source,
+            })?;
         match stream.write(rest) {
             Ok(0) => {
                 return Err(EchoError::Io {
@@ -316,17 +397,8 @@ fn write_counted(mut stream: &TcpStream, payload: &[u8], sent: &Sent) -> Result<
                 rest = &rest[n..];
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                let secs = stream
-                    .write_timeout()
-                    .ok()
-                    .flatten()
-                    .map_or(0.0, |t| t.as_secs_f64());
-                return Err(EchoError::SendTimeout {
-                    sent: sent.bytes.load(Ordering::SeqCst),
-                    secs,
-                });
-            }
+            // The write timeout ran out: the loop finds the deadline passed.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(source) => {
                 return Err(EchoError::Io {
                     what: "sending",
@@ -338,13 +410,40 @@ fn write_counted(mut stream: &TcpStream, payload: &[u8], sent: &Sent) -> Result<
     Ok(())
 }
 
-/// One read of up to `chunk` bytes: `Ok(0)` is the server's close.
+/// One read of up to `chunk` bytes by `deadline`: `Ok(0)` is the server's
+/// close; `expected` is the echo due by then, for the error.
 fn read_piece(
     mut stream: &TcpStream,
     received: &mut Received,
-    timeout: Duration,
+    expected: u64,
+    deadline: Deadline,
 ) -> Result<usize, EchoError> {
     loop {
+        // The time left, not a fresh timeout: bytes trickling in cannot
+        // postpone the deadline.
+        let Some(left) = deadline.left() else {
+            let got = received.verifier.received();
+            return Err(if got >= expected {
+                EchoError::NoClose {
+                    received: got,
+                    secs: deadline.secs,
+                    since: deadline.since,
+                }
+            } else {
+                EchoError::Timeout {
+                    received: got,
+                    expected,
+                    secs: deadline.secs,
+                    since: deadline.since,
+                }
+            });
+        };
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|source| EchoError::Io {
+                what: "setting the read timeout",
+                source,
+            })?;
         match stream.read(&mut received.buf) {
             Ok(0) => return Ok(0),
             Ok(n) => {
@@ -359,12 +458,8 @@ fn read_piece(
                 return Ok(n);
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Err(EchoError::Timeout {
-                    received: received.verifier.received(),
-                    secs: timeout.as_secs_f64(),
-                })
-            }
+            // The read timeout ran out: the loop finds the deadline passed.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(source) => {
                 return Err(EchoError::Io {
                     what: "receiving",
@@ -381,10 +476,10 @@ fn read_until(
     received: &mut Received,
     end: u64,
     sent: &Sent,
-    timeout: Duration,
+    deadline: Deadline,
 ) -> Result<(), EchoError> {
     while received.verifier.received() < end {
-        let n = read_piece(stream, received, timeout)?;
+        let n = read_piece(stream, received, end, deadline)?;
         if n == 0 {
             return Err(EchoMismatch::TooShort {
                 sent: sent.bytes.load(Ordering::SeqCst),
@@ -407,10 +502,11 @@ fn read_until(
 fn read_to_end(
     stream: &TcpStream,
     received: &mut Received,
-    timeout: Duration,
+    total: u64,
+    deadline: Deadline,
 ) -> Result<(), EchoError> {
     loop {
-        let n = read_piece(stream, received, timeout)?;
+        let n = read_piece(stream, received, total, deadline)?;
         if n == 0 {
             return Ok(received.verifier.finish()?);
         }

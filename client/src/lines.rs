@@ -1,11 +1,16 @@
-//! Reading a server's replies as whole lines, with a timeout.
+//! Reading a server's replies as whole lines, by a deadline.
 //!
 //! A reply may arrive in pieces, or together with the next one: the reader
 //! keeps what it has received and hands out one complete line at a time,
 //! cut by the protocol library's [`LineFramer`]. Used by `time-client` and
 //! by its load generator.
+//!
+//! Every wait takes a deadline, an instant fixed by the caller: bytes
+//! trickling in do not postpone it (a read is never started once it has
+//! passed). Memory is bounded: an unfinished line is kept up to the
+//! framer's limit, and at most one read (4 KiB) of received bytes besides.
 
-use std::time::Duration;
+use std::time::Instant;
 
 use progjar_protocol::line::{Frame, LineFramer, LineRef};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,7 +21,7 @@ use tokio::net::TcpStream;
 pub enum LineError {
     /// The server closed the connection first.
     Closed,
-    /// Nothing complete arrived within the timeout.
+    /// Nothing complete arrived by the deadline.
     Timeout,
     /// The line exceeded the limit.
     TooLong,
@@ -64,19 +69,35 @@ impl LineReader {
         self.lines_waiting > 0
     }
 
-    /// Writes all of `bytes`.
-    pub async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.stream.write_all(bytes).await
+    /// Bytes of an unfinished line received so far (after a
+    /// [`LineError::Timeout`]: what came without a line end).
+    pub fn partial_len(&self) -> usize {
+        self.framer.pending().len() + self.unread.len() - self.unread_from
     }
 
-    /// The next complete line; bytes after it are kept for the next call.
-    pub async fn next_line(&mut self, timeout: Duration) -> Result<Frame, LineError> {
-        Ok(self.next_line_ref(timeout).await?.to_frame())
+    /// Writes all of `bytes`, by `deadline`: a server that does not read
+    /// cannot hold the client. A write still under way then is an error of
+    /// kind `TimedOut`.
+    pub async fn send(&mut self, bytes: &[u8], deadline: Instant) -> std::io::Result<()> {
+        let deadline = tokio::time::Instant::from_std(deadline);
+        match tokio::time::timeout_at(deadline, self.stream.write_all(bytes)).await {
+            Ok(result) => result,
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the server did not take the bytes in time (it is not reading)",
+            )),
+        }
+    }
+
+    /// The next complete line, by `deadline`; bytes after it are kept for
+    /// the next call.
+    pub async fn next_line(&mut self, deadline: Instant) -> Result<Frame, LineError> {
+        Ok(self.next_line_ref(deadline).await?.to_frame())
     }
 
     /// The same, lending the line instead of copying it (the load
     /// generator reads millions of replies a second).
-    pub async fn next_line_ref(&mut self, timeout: Duration) -> Result<LineRef<'_>, LineError> {
+    pub async fn next_line_ref(&mut self, deadline: Instant) -> Result<LineRef<'_>, LineError> {
         loop {
             if self.has_line() {
                 return self.take_line();
@@ -89,7 +110,7 @@ impl LineReader {
             }
             self.unread.clear();
             self.unread_from = 0;
-            match self.read_chunk(timeout).await? {
+            match self.read_chunk(deadline).await? {
                 0 => return Err(LineError::Closed),
                 n => {
                     // Counted once per read, not searched for once per line.
@@ -125,11 +146,12 @@ impl LineReader {
         }
     }
 
-    /// After QUIT: `Ok(())` if the server closes without sending anything
-    /// more, else what it sent instead.
+    /// After QUIT: `Ok(())` if the server closes by `deadline` without
+    /// sending anything more, else what it sent instead (what had arrived,
+    /// or one read: at most the framer's limit and 4 KiB).
     pub async fn expect_close(
         &mut self,
-        timeout: Duration,
+        deadline: Instant,
     ) -> Result<Result<(), Vec<u8>>, LineError> {
         let mut extra = self.framer.pending().to_vec();
         extra.extend_from_slice(&self.unread[self.unread_from..]);
@@ -137,14 +159,21 @@ impl LineReader {
         self.unread_from = 0;
         self.lines_waiting = 0;
         if extra.is_empty() {
-            let n = self.read_chunk(timeout).await?;
+            let n = self.read_chunk(deadline).await?;
             extra.extend_from_slice(&self.buf[..n]);
         }
         Ok(if extra.is_empty() { Ok(()) } else { Err(extra) })
     }
 
-    async fn read_chunk(&mut self, timeout: Duration) -> Result<usize, LineError> {
-        match tokio::time::timeout(timeout, self.stream.read(&mut self.buf)).await {
+    /// One read, by `deadline`. Checked before reading: a read that is
+    /// ready returns even after the deadline, so a server that never stops
+    /// sending would otherwise never let it pass.
+    async fn read_chunk(&mut self, deadline: Instant) -> Result<usize, LineError> {
+        if Instant::now() >= deadline {
+            return Err(LineError::Timeout);
+        }
+        let deadline = tokio::time::Instant::from_std(deadline);
+        match tokio::time::timeout_at(deadline, self.stream.read(&mut self.buf)).await {
             Ok(Ok(n)) => {
                 self.read_at = std::time::Instant::now();
                 Ok(n)

@@ -6,6 +6,15 @@
 //! `--pipeline` of them in flight at once. Every reply is checked: a wrong
 //! reply counts as an error, never as a latency sample. Latencies go into an
 //! HDR histogram (microseconds) per task, merged at the end.
+//!
+//! Every wait has a deadline of `timeout` fixed when it begins (a connect, a
+//! reply from when its request was sent, the close from when QUIT was
+//! sent): bytes trickling in do not extend it, and a reply line may have at
+//! most [`MAX_REPLY_LINE`] bytes. No connection is opened once the run is
+//! over, so a timed run ends within `duration + 2 x timeout`. A connection's
+//! first batch of requests is taken from `total` before it is opened: if it
+//! cannot be, they count, unanswered, so a run against a server that is not
+//! there ends too.
 
 use std::collections::BTreeMap;
 use std::collections::VecDeque;
@@ -20,6 +29,9 @@ use tokio::net::TcpStream;
 use tokio::sync::Barrier;
 
 use crate::lines::{LineError, LineReader};
+
+/// The longest reply line accepted, in bytes before the LF.
+pub const MAX_REPLY_LINE: usize = 1024;
 
 /// What load to make.
 #[derive(Debug, Clone)]
@@ -40,7 +52,7 @@ pub struct LoadPlan {
     pub total: Option<u64>,
     /// Pause between one request (batch) and the next on a connection.
     pub interval: Duration,
-    /// Give up on a connect or a reply after this long.
+    /// Deadline of each connect, reply (from its request) and close (from QUIT).
     pub timeout: Duration,
 }
 
@@ -153,22 +165,26 @@ impl Conn {
         };
         let _ = stream.set_nodelay(true);
         Ok(Conn {
-            lines: LineReader::new(stream, 1024),
+            lines: LineReader::new(stream, MAX_REPLY_LINE),
         })
     }
 
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+    async fn send(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), Failure> {
         self.lines
-            .send(bytes)
+            .send(bytes, deadline)
             .await
-            .map_err(|_| Failure("send failed"))
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::TimedOut => Failure("send timeout"),
+                _ => Failure("send failed"),
+            })
     }
 
-    /// The replies that one read brought, at least one (waiting for it if
-    /// need be) and at most `max`; each must be a correct `JAM hh:mm:ss\r\n`.
-    /// Returns how many were correct, and the failure that stopped it, if any.
-    async fn replies(&mut self, max: u64, timeout: Duration) -> (u64, Option<Failure>) {
-        match self.lines.next_line_ref(timeout).await {
+    /// The replies that one read brought, at least one (waiting for it by
+    /// `deadline` if need be) and at most `max`; each must be a correct
+    /// `JAM hh:mm:ss\r\n`. Returns how many were correct, and the failure
+    /// that stopped it, if any.
+    async fn replies(&mut self, max: u64, deadline: Instant) -> (u64, Option<Failure>) {
+        match self.lines.next_line_ref(deadline).await {
             Ok(line) => {
                 if parse_jam_line(line).is_err() {
                     return (0, Some(Failure("wrong reply")));
@@ -190,8 +206,9 @@ impl Conn {
     }
 
     async fn quit(mut self, timeout: Duration) -> Result<(), Failure> {
-        self.send(QUIT_REQUEST).await?;
-        match self.lines.expect_close(timeout).await {
+        let deadline = Instant::now() + timeout;
+        self.send(QUIT_REQUEST, deadline).await?;
+        match self.lines.expect_close(deadline).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Failure("data after QUIT")),
             Err(e) => Err(failure(e, "no close after QUIT")),
@@ -204,7 +221,7 @@ fn failure(error: LineError, timed_out: &'static str) -> Failure {
     Failure(match error {
         LineError::Closed => "closed early",
         LineError::Timeout => timed_out,
-        LineError::TooLong => "wrong reply",
+        LineError::TooLong => "reply line too long",
         LineError::Io(_) => "connection reset",
     })
 }
@@ -217,12 +234,22 @@ struct Budget {
 }
 
 impl Budget {
+    /// Whether a timed run's time is up.
+    fn time_up(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
     /// Whether the time is up or every request has been handed out.
     fn exhausted(&self) -> bool {
-        self.deadline.is_some_and(|d| Instant::now() >= d)
+        self.time_up()
             || self
                 .total
                 .is_some_and(|t| self.issued.load(Ordering::Relaxed) >= t)
+    }
+
+    /// When a timed run ends: a wait cut short there ends at the latest then.
+    fn until(&self, wanted: Instant) -> Instant {
+        self.deadline.map_or(wanted, |d| wanted.min(d))
     }
 
     /// Takes up to `want` requests from the budget; 0 means stop.
@@ -257,13 +284,28 @@ async fn worker(
             Ok(conn) => connected = Some(conn),
             Err(Failure(kind)) => tally.error(kind),
         }
-        let _ = tokio::time::timeout(plan.timeout, all_connected.wait()).await;
+        let until = budget.until(Instant::now() + plan.timeout);
+        let _ = tokio::time::timeout_at(until.into(), all_connected.wait()).await;
         let share = index as f64 / plan.connections.max(1) as f64;
-        tokio::time::sleep(plan.interval.mul_f64(share)).await;
+        let start = budget.until(Instant::now() + plan.interval.mul_f64(share));
+        tokio::time::sleep_until(start.into()).await;
     }
     let pipeline = plan.pipeline.max(1) as u64;
     let batch: Vec<u8> = TIME_REQUEST.repeat(plan.pipeline.max(1));
+    let first_batch = pipeline.min(plan.requests);
     'connections: loop {
+        // The first requests of a connection are taken from the budget
+        // before it is opened: if it cannot be, they count, unanswered, so
+        // a run with a total ends even when no connection can be made. Once
+        // the run is over, nothing new starts; what is under way ends
+        // within its timeout.
+        let mut reserved = budget.take(first_batch);
+        if reserved == 0 {
+            if let Some(conn) = connected.take() {
+                let _ = conn.quit(plan.timeout).await;
+            }
+            break;
+        }
         let opened = match connected.take() {
             Some(conn) => Ok(conn),
             None => Conn::open(&plan).await,
@@ -279,6 +321,10 @@ async fn worker(
                 continue;
             }
         };
+        if budget.time_up() {
+            // Connected after a timed run ended: send nothing.
+            reserved = 0;
+        }
         let started = Instant::now();
         // Requests sent and not yet answered, oldest first: (sent at, count).
         let mut in_flight: VecDeque<(Instant, u64)> = VecDeque::new();
@@ -290,12 +336,24 @@ async fn worker(
             // that many more in one write. The server always has work, and
             // it gets requests in batches, as a pipelining client sends them.
             let room = (pipeline - waiting).min(plan.requests - sent_here);
+            if waiting == 0 && conn.lines.has_line() {
+                // A line with nothing asked: not a reply to anything sent.
+                tally.error("line nobody asked for");
+                continue 'connections;
+            }
             if room > 0 && (waiting == 0 || (waiting <= pipeline / 2 && !conn.lines.has_line())) {
-                let granted = budget.take(room);
+                let granted = if reserved > 0 {
+                    std::mem::take(&mut reserved).min(room)
+                } else {
+                    budget.take(room)
+                };
                 if granted > 0 {
                     let sent_at = Instant::now();
                     if let Err(Failure(kind)) = conn
-                        .send(&batch[..TIME_REQUEST.len() * granted as usize])
+                        .send(
+                            &batch[..TIME_REQUEST.len() * granted as usize],
+                            sent_at + plan.timeout,
+                        )
                         .await
                     {
                         tally.error(kind);
@@ -310,7 +368,12 @@ async fn worker(
                 // Nothing in flight and nothing more to send.
                 break;
             }
-            let (answered, failed) = conn.replies(waiting, plan.timeout).await;
+            // The oldest request in flight is owed a reply `timeout` after it was sent.
+            let deadline = in_flight
+                .front()
+                .map_or_else(Instant::now, |oldest| oldest.0)
+                + plan.timeout;
+            let (answered, failed) = conn.replies(waiting, deadline).await;
             let arrived = conn.lines.received_at();
             // Match the replies to the batches they answer, oldest first.
             let mut left = answered;
@@ -335,7 +398,7 @@ async fn worker(
                 continue 'connections;
             }
             if waiting == 0 && !plan.interval.is_zero() && sent_here < plan.requests {
-                tokio::time::sleep(plan.interval).await;
+                tokio::time::sleep_until(budget.until(Instant::now() + plan.interval).into()).await;
             }
         }
         if budget.exhausted() && sent_here < plan.requests {

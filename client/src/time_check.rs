@@ -14,6 +14,14 @@
 //! *reply format* alone. A hint names a cause only when the run showed it:
 //! a check that could not get as far as its property (no connection, no
 //! reply at all) says so, and hints at that instead.
+//!
+//! Whatever the server does, the checks end in bounded time and memory:
+//! every wait (connect, send, reply, close) has a deadline fixed when it
+//! begins, checked before every read, so bytes that keep coming cannot
+//! postpone it; at most [`MAX_LINE`] bytes of a line are kept (a longer one
+//! is a failed check that says how much came without a line end), and at
+//! most [`MAX_LINES`] lines per listen. [`WORST_CASE`] is the sum of every
+//! check's waits: `time-client check --help` states it.
 
 use std::future::Future;
 use std::time::Duration;
@@ -64,12 +72,21 @@ pub struct Target {
 const PROMPT: Duration = Duration::from_secs(2);
 /// How long a check listens for replies that should *not* come.
 const QUIET: Duration = Duration::from_millis(600);
+/// How long a request sent on its own (no reply awaited) may take to be
+/// taken by the server's kernel.
+const SEND: Duration = Duration::from_secs(1);
 /// The longest line kept: more bytes without an LF are taken as they are.
 const MAX_LINE: usize = 1024;
 /// Lines kept (and shown) per listen; more are counted, not kept.
 const MAX_LINES: usize = 4;
 /// Bytes of a line shown in a report.
 const SHOWN: usize = 64;
+/// After a line longer than `MAX_LINE`, bytes read (and dropped) to say
+/// how long it was, at most.
+const MEASURE_UP_TO: u64 = 16 << 20;
+/// The longest `time-client check` can take, whatever the server does: the
+/// sum of the checks' waits (see [`worst_case`]), rounded up.
+pub const WORST_CASE: Duration = Duration::from_secs(70);
 /// Clients the concurrency check serves while one sits idle.
 const OTHERS: usize = 10;
 /// How long the idle client holds its connection open while the others
@@ -91,6 +108,8 @@ const HINT_SILENT: &str =
     "answer a line that begins with TIME at once (conn.sendall(...)); do not wait for more data or for the client to close";
 const HINT_NO_LINE_END: &str =
     "end every reply line with \\r\\n: the client reads up to the line end";
+const HINT_TOO_LONG: &str =
+    "send one short line per request, \"JAM hh:mm:ss\\r\\n\" (14 bytes), ending in \\r\\n: a client stops reading a line that goes on for more than 1 KiB";
 const HINT_SEND: &str = "keep the connection open until the client sends QUIT or closes it";
 const HINT_NOT_JAM: &str =
     "answer a line that begins with TIME with a line that begins with \"JAM \" and ends in \\r\\n";
@@ -127,6 +146,40 @@ const HINT_IDLE_CLOSED: &str =
     "keep a connection open while its client is silent (a person may wait before typing TIME); this check holds one silent client for 5 s to see whether the others are served meanwhile";
 const HINT_RESET: &str =
     "catch ConnectionResetError (and other socket errors) per client and close only that connection";
+
+/// The longest each check can take, added up from its waits: connecting,
+/// asking (send and reply share one deadline) and listening take `PROMPT`,
+/// `PROMPT` and the listen's time at most, whatever the server sends.
+#[cfg(test)]
+fn worst_case() -> Duration {
+    let open = PROMPT;
+    let ask = PROMPT;
+    let ms = Duration::from_millis;
+    [
+        // reply format
+        open + ask,
+        // time advances
+        open + ask + ms(1200) + ask,
+        // several requests
+        open + 3 * ask,
+        // QUIT closes
+        open + Duration::from_secs(1),
+        // split request: a lone client first, then "TI", 200 ms, "ME\r\n" and listen
+        open + ask + open + SEND + ms(200) + QUIET + ms(400),
+        // two in one segment
+        open + ask + open + QUIET + ms(400),
+        // bare LF refused
+        open + QUIET,
+        // unknown command
+        open + ask + QUIET + open + ask,
+        // concurrency: the idle client, its hold, then the others' last chance
+        open + IDLE_HOLD + PROMPT,
+        // survives a reset
+        open + ask + SEND + ms(300) + open + ask,
+    ]
+    .iter()
+    .sum()
+}
 
 /// Runs every check in order and returns their results.
 pub async fn run_all(target: &Target) -> Vec<CheckResult> {
@@ -195,6 +248,8 @@ enum Trouble {
     Partial,
     /// A line that is not a JAM reply.
     NotJam,
+    /// More than `MAX_LINE` bytes without a line end.
+    TooLong,
 }
 
 impl Failure {
@@ -229,12 +284,71 @@ struct Probe {
 
 /// What came back while a check listened.
 enum Heard {
-    /// A whole line with its LF, or `MAX_LINE` bytes without one.
+    /// A whole line with its LF.
     Line(Vec<u8>),
+    /// More than `MAX_LINE` bytes without an LF.
+    TooLong(Overrun),
     /// The server closed (or reset) the connection.
     Closed,
     /// Nothing more within the time.
     Nothing,
+}
+
+/// A line longer than `MAX_LINE`: how it began and how long it was.
+#[derive(Debug, Clone)]
+struct Overrun {
+    /// Its first `SHOWN` bytes.
+    head: Vec<u8>,
+    /// Bytes of it received, its LF included if it came.
+    bytes: u64,
+    /// How it ended.
+    end: OverrunEnd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OverrunEnd {
+    /// An LF came.
+    LineEnd,
+    /// The server closed the connection.
+    Closed,
+    /// Still no LF when the wait ended or `MEASURE_UP_TO` bytes had come.
+    NoEnd,
+}
+
+impl Overrun {
+    /// In words, e.g. `a line of 1048582 bytes (1.0 MiB) with its line end
+    /// (at most 1024 allowed), beginning "JAM 0000"...`.
+    fn show(&self) -> String {
+        let size = size(self.bytes);
+        let head = format!("{}...", quoted(&self.head));
+        match self.end {
+            OverrunEnd::LineEnd => format!(
+                "a line of {size} with its line end (at most {MAX_LINE} allowed), beginning {head}"
+            ),
+            OverrunEnd::Closed => {
+                format!("{size} without a line end, beginning {head}, then a close")
+            }
+            OverrunEnd::NoEnd if self.bytes >= MEASURE_UP_TO => format!(
+                "{size} without a line end, beginning {head}; the client stopped reading there"
+            ),
+            OverrunEnd::NoEnd => format!(
+                "{size} without a line end, beginning {head}, and no line end when the wait ended"
+            ),
+        }
+    }
+}
+
+/// A byte count for a report: `1048582 bytes (1.0 MiB)`.
+fn size(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b >= KIB * KIB {
+        format!("{bytes} bytes ({:.1} MiB)", b / (KIB * KIB))
+    } else if b >= KIB {
+        format!("{bytes} bytes ({:.1} KiB)", b / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// Every line heard during one listen.
@@ -243,13 +357,15 @@ struct Listened {
     lines: Vec<Vec<u8>>,
     /// Lines heard beyond those.
     more: usize,
+    /// A line too long to keep, which ended the listen.
+    overrun: Option<Overrun>,
     /// Whether the server closed the connection.
     closed: bool,
 }
 
 impl Listened {
     fn count(&self) -> usize {
-        self.lines.len() + self.more
+        self.lines.len() + self.more + usize::from(self.overrun.is_some())
     }
 
     fn show(&self) -> String {
@@ -257,8 +373,32 @@ impl Listened {
         if self.more > 0 {
             shown.push_str(&format!(" and {} more", self.more));
         }
+        if let Some(overrun) = &self.overrun {
+            if self.lines.is_empty() {
+                shown = overrun.show();
+            } else {
+                shown.push_str(&format!(" and {}", overrun.show()));
+            }
+        }
         shown
     }
+
+    /// Whether any line heard begins with `JAM ` (a line too long to keep
+    /// counts, by how it began).
+    fn any_jam(&self) -> bool {
+        self.lines.iter().any(|l| l.starts_with(b"JAM "))
+            || self
+                .overrun
+                .as_ref()
+                .is_some_and(|o| o.head.starts_with(b"JAM "))
+    }
+}
+
+/// How one read ended.
+enum Read {
+    Data(usize),
+    Closed,
+    Timeout,
 }
 
 impl Probe {
@@ -299,50 +439,122 @@ impl Probe {
         }
     }
 
+    /// Writes all of `bytes`, within `SEND`.
     async fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        self.stream.write_all(bytes).await.map_err(|e| Failure {
-            kind: Trouble::Send,
-            detail: format!("sending {} failed: {e}", quoted(bytes)),
-            hint: HINT_SEND,
-        })
+        self.send_by(bytes, Instant::now() + SEND).await
     }
 
-    /// Reads until a whole line, a close, or `deadline`.
+    /// Writes all of `bytes` by `deadline`: a server that does not read
+    /// cannot hold the check.
+    async fn send_by(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), Failure> {
+        let failed = |why: String| Failure {
+            kind: Trouble::Send,
+            detail: format!("sending {} failed: {why}", quoted(bytes)),
+            hint: HINT_SEND,
+        };
+        match timeout_at(deadline, self.stream.write_all(bytes)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(failed(e.to_string())),
+            Err(_) => Err(failed(
+                "the server did not take it in time (it is not reading)".into(),
+            )),
+        }
+    }
+
+    /// Sends `bytes`, then listens: both within `wait`.
+    async fn request(&mut self, bytes: &[u8], wait: Duration) -> Result<Listened, Failure> {
+        let deadline = Instant::now() + wait;
+        self.send_by(bytes, deadline).await?;
+        Ok(self.hear_all_by(deadline).await)
+    }
+
+    /// One read into `buf`, by `deadline`. The deadline is checked before
+    /// reading: a read that is ready returns even after it, so a server that
+    /// never stops sending would otherwise never let it pass.
+    async fn read_by(&mut self, deadline: Instant, buf: &mut [u8]) -> Read {
+        if Instant::now() >= deadline {
+            return Read::Timeout;
+        }
+        match timeout_at(deadline, self.stream.read(buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => Read::Closed,
+            Ok(Ok(n)) => Read::Data(n),
+            Err(_) => Read::Timeout,
+        }
+    }
+
+    /// Reads until a whole line, a close, or `deadline`; never keeps more
+    /// than `MAX_LINE` bytes.
     async fn hear_by(&mut self, deadline: Instant) -> Heard {
         let mut buf = [0u8; MAX_LINE];
         loop {
             // A line is everything up to and including the next LF.
-            if let Some(lf) = self.received.iter().position(|&b| b == b'\n') {
+            if let Some(lf) = memchr::memchr(b'\n', &self.received) {
                 return Heard::Line(self.received.drain(..=lf).collect());
             }
             if self.received.len() >= MAX_LINE {
-                return Heard::Line(self.received.drain(..MAX_LINE).collect());
+                return Heard::TooLong(self.overrun(deadline).await);
             }
             let room = MAX_LINE - self.received.len();
-            match timeout_at(deadline, self.stream.read(&mut buf[..room])).await {
-                Ok(Ok(0)) | Ok(Err(_)) => return Heard::Closed,
-                Ok(Ok(n)) => self.received.extend_from_slice(&buf[..n]),
-                Err(_) => return Heard::Nothing,
+            match self.read_by(deadline, &mut buf[..room]).await {
+                Read::Data(n) => self.received.extend_from_slice(&buf[..n]),
+                Read::Closed => return Heard::Closed,
+                Read::Timeout => return Heard::Nothing,
             }
         }
     }
 
-    async fn hear(&mut self, wait: Duration) -> Heard {
-        self.hear_by(Instant::now() + wait).await
+    /// After `MAX_LINE` bytes without an LF: reads on, dropping the bytes,
+    /// to say how long the line was: up to its LF, a close, `deadline` or
+    /// `MEASURE_UP_TO` bytes. What follows its LF is kept.
+    async fn overrun(&mut self, deadline: Instant) -> Overrun {
+        let mut overrun = Overrun {
+            head: self.received[..SHOWN.min(self.received.len())].to_vec(),
+            bytes: self.received.len() as u64,
+            end: OverrunEnd::NoEnd,
+        };
+        self.received.clear();
+        let mut buf = vec![0u8; 64 * 1024];
+        while overrun.bytes < MEASURE_UP_TO {
+            match self.read_by(deadline, &mut buf).await {
+                Read::Data(n) => {
+                    let piece = &buf[..n];
+                    if let Some(lf) = memchr::memchr(b'\n', piece) {
+                        overrun.bytes += lf as u64 + 1;
+                        overrun.end = OverrunEnd::LineEnd;
+                        let rest = &piece[lf + 1..];
+                        self.received
+                            .extend_from_slice(&rest[..rest.len().min(MAX_LINE)]);
+                        break;
+                    }
+                    overrun.bytes += n as u64;
+                }
+                Read::Closed => {
+                    overrun.end = OverrunEnd::Closed;
+                    break;
+                }
+                Read::Timeout => break,
+            }
+        }
+        overrun
     }
 
-    /// Every line heard within `wait`, and whether the server closed.
-    async fn hear_all(&mut self, wait: Duration) -> Listened {
-        let deadline = Instant::now() + wait;
+    /// Every line heard by `deadline`, and whether the server closed.
+    async fn hear_all_by(&mut self, deadline: Instant) -> Listened {
         let mut heard = Listened {
             lines: Vec::new(),
             more: 0,
+            overrun: None,
             closed: false,
         };
         loop {
             match self.hear_by(deadline).await {
                 Heard::Line(line) if heard.lines.len() < MAX_LINES => heard.lines.push(line),
                 Heard::Line(_) => heard.more += 1,
+                Heard::TooLong(overrun) => {
+                    // The stream is out of step: listen no further.
+                    heard.overrun = Some(overrun);
+                    return heard;
+                }
                 Heard::Closed => {
                     heard.closed = true;
                     return heard;
@@ -355,9 +567,18 @@ impl Probe {
     /// Sends TIME and returns the reply line (whatever it is), or why there
     /// is none.
     async fn ask_time(&mut self) -> Result<Vec<u8>, Failure> {
-        self.send(b"TIME\r\n").await?;
-        match self.hear(PROMPT).await {
+        let deadline = Instant::now() + PROMPT;
+        self.send_by(b"TIME\r\n", deadline).await?;
+        match self.hear_by(deadline).await {
             Heard::Line(line) => Ok(line),
+            Heard::TooLong(overrun) => Err(Failure {
+                kind: Trouble::TooLong,
+                detail: format!(
+                    "sent \"TIME\\r\\n\", and the server sent {}",
+                    overrun.show()
+                ),
+                hint: HINT_TOO_LONG,
+            }),
             Heard::Closed => Err(Failure {
                 kind: Trouble::Closed,
                 detail: format!(
@@ -593,8 +814,7 @@ async fn several_requests(target: &Target) -> CheckResult {
 
 async fn quit_closes(target: &Target) -> CheckResult {
     with_probe(target, "QUIT closes", |mut probe| async move {
-        probe.send(b"QUIT\r\n").await?;
-        let heard = probe.hear_all(Duration::from_secs(1)).await;
+        let heard = probe.request(b"QUIT\r\n", Duration::from_secs(1)).await?;
         let detail = format!(
             "sent \"QUIT\\r\\n\", got {} and {}",
             heard.show(),
@@ -619,9 +839,10 @@ async fn split_request(target: &Target) -> CheckResult {
         let mut probe = Probe::open(target).await?;
         probe.send(b"TI").await?;
         tokio::time::sleep(Duration::from_millis(200)).await;
-        probe.send(b"ME\r\n").await?;
-        let heard = probe.hear_all(QUIET + Duration::from_millis(400)).await;
-        let ok = heard.count() == 1 && is_jam(&heard.lines[0]);
+        let heard = probe
+            .request(b"ME\r\n", QUIET + Duration::from_millis(400))
+            .await?;
+        let ok = heard.count() == 1 && heard.lines.first().is_some_and(|l| is_jam(l));
         let detail = format!(
             "a lone client's TIME got a JAM reply; a new client sent \"TI\", 200 ms later \"ME\\r\\n\", got {}{}",
             heard.show(),
@@ -640,9 +861,11 @@ async fn two_requests_in_one_segment(target: &Target) -> CheckResult {
     let outcome = async {
         answers_time(target).await?;
         let mut probe = Probe::open(target).await?;
-        probe.send(b"TIME\r\nTIME\r\n").await?;
-        let heard = probe.hear_all(QUIET + Duration::from_millis(400)).await;
-        let ok = heard.count() == 2 && heard.lines.iter().all(|l| is_jam(l));
+        let heard = probe
+            .request(b"TIME\r\nTIME\r\n", QUIET + Duration::from_millis(400))
+            .await?;
+        let ok =
+            heard.overrun.is_none() && heard.count() == 2 && heard.lines.iter().all(|l| is_jam(l));
         let detail = format!(
             "a lone client's TIME got a JAM reply; a new client sent \"TIME\\r\\nTIME\\r\\n\" in one write, got {}{}",
             heard.show(),
@@ -659,9 +882,8 @@ async fn two_requests_in_one_segment(target: &Target) -> CheckResult {
 
 async fn bare_lf(target: &Target) -> CheckResult {
     with_probe(target, "bare LF refused", |mut probe| async move {
-        probe.send(b"TIME\n").await?;
-        let heard = probe.hear_all(QUIET).await;
-        let jam = heard.lines.iter().any(|l| l.starts_with(b"JAM "));
+        let heard = probe.request(b"TIME\n", QUIET).await?;
+        let jam = heard.any_jam();
         let detail = format!(
             "sent \"TIME\\n\", got {}{}",
             heard.show(),
@@ -680,8 +902,7 @@ async fn unknown_command(target: &Target) -> CheckResult {
     let outcome = async {
         let mut first = Probe::open(target).await?;
         let before = first.ask_jam().await?;
-        first.send(b"HELLO\r\n").await?;
-        let heard = first.hear_all(QUIET).await;
+        let heard = first.request(b"HELLO\r\n", QUIET).await?;
         drop(first);
         let context = format!(
             "a client's TIME got {}, then \"HELLO\\r\\n\" got {}{}; a new client: ",
@@ -712,8 +933,8 @@ async fn unknown_command(target: &Target) -> CheckResult {
 enum Outcome {
     /// A JAM line, this long after the first client started.
     Jam(Duration),
-    /// A line that is not a JAM reply.
-    Other(Vec<u8>),
+    /// A line that is not a JAM reply (as shown in the report).
+    Other(String),
     /// The connection closed (or was reset) before a whole line.
     Closed,
     /// The connection failed.
@@ -728,17 +949,18 @@ async fn one_of_the_others(target: Target, start: Instant, deadline: Instant) ->
         Err(f) if f.kind == Trouble::NotAccepted => return Outcome::Waiting,
         Err(f) => return Outcome::NoConnect(f.detail),
     };
-    if probe.send(b"TIME\r\n").await.is_err() {
+    if probe.send_by(b"TIME\r\n", deadline).await.is_err() {
         return Outcome::Closed;
     }
     match probe.hear_by(deadline).await {
         Heard::Line(line) if is_jam(&line) => {
             let at = start.elapsed();
             let quit = Instant::now() + Duration::from_millis(200);
-            let _ = timeout_at(quit, probe.send(b"QUIT\r\n")).await;
+            let _ = probe.send_by(b"QUIT\r\n", quit).await;
             Outcome::Jam(at)
         }
-        Heard::Line(line) => Outcome::Other(line),
+        Heard::Line(line) => Outcome::Other(shown(&line)),
+        Heard::TooLong(overrun) => Outcome::Other(overrun.show()),
         Heard::Closed => Outcome::Closed,
         Heard::Nothing => Outcome::Waiting,
     }
@@ -767,7 +989,9 @@ impl Crowd {
     /// closed it, after `idle` is set to `None`.
     async fn run(&mut self, until: Instant, idle: &mut Option<Probe>) {
         let mut scratch = [0u8; 1024];
-        while self.finished() < OTHERS {
+        // `until` is checked here too: a branch always ready (an idle client
+        // flooded with bytes) must not keep the loop from ending.
+        while self.finished() < OTHERS && Instant::now() < until {
             let watching = idle.is_some();
             tokio::select! {
                 _ = sleep_until(self.next_launch), if self.launched < OTHERS => {
@@ -861,7 +1085,7 @@ fn judge_concurrency(
             Some(Outcome::Jam(_)) => after += 1,
             Some(Outcome::Other(line)) => {
                 others += 1;
-                other.get_or_insert_with(|| shown(line));
+                other.get_or_insert_with(|| line.clone());
             }
             Some(Outcome::Closed) => closed += 1,
             Some(Outcome::NoConnect(e)) => {
@@ -1027,6 +1251,36 @@ mod tests {
     }
 
     #[test]
+    fn the_stated_bound_covers_every_wait() {
+        assert!(worst_case() <= WORST_CASE, "{:?}", worst_case());
+        assert!(WORST_CASE - worst_case() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn an_overlong_line_is_told_by_its_size_and_how_it_ended() {
+        let overrun = |bytes, end| Overrun {
+            head: b"JAM 0000".to_vec(),
+            bytes,
+            end,
+        };
+        assert_eq!(
+            overrun(1_048_582, OverrunEnd::LineEnd).show(),
+            "a line of 1048582 bytes (1.0 MiB) with its line end (at most 1024 allowed), beginning \"JAM 0000\"..."
+        );
+        assert_eq!(
+            overrun(MEASURE_UP_TO, OverrunEnd::NoEnd).show(),
+            "16777216 bytes (16.0 MiB) without a line end, beginning \"JAM 0000\"...; the client stopped reading there"
+        );
+        assert_eq!(
+            overrun(2048, OverrunEnd::Closed).show(),
+            "2048 bytes (2.0 KiB) without a line end, beginning \"JAM 0000\"..., then a close"
+        );
+        assert!(overrun(5000, OverrunEnd::NoEnd)
+            .show()
+            .ends_with("no line end when the wait ended"));
+    }
+
+    #[test]
     fn long_lines_are_cut_in_the_report() {
         assert_eq!(shown(b"JAM 1\r\n"), "\"JAM 1\\r\\n\"");
         let long = vec![b'x'; 1000];
@@ -1070,7 +1324,7 @@ mod tests {
         assert!(!r.detail.contains("iterative"), "{r}");
 
         let errors: Vec<_> = (0..OTHERS)
-            .map(|_| Some(Outcome::Other(b"ERROR\r\n".to_vec())))
+            .map(|_| Some(Outcome::Other(shown(b"ERROR\r\n"))))
             .collect();
         assert_eq!(
             judge_concurrency(&errors, hold, None, false).hint,

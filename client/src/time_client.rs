@@ -4,8 +4,14 @@
 //! server's bytes are segmented), check it is `JAM hh:mm:ss`, repeat, send
 //! `QUIT\r\n` and wait for the server to close. Every step is logged, and
 //! anything off is an error that says what was expected.
+//!
+//! Every wait has a deadline fixed when the request is sent: the reply
+//! must be complete `read_timeout` after its TIME was sent, and the close
+//! `read_timeout` after QUIT, however the server's bytes trickle in. A reply
+//! line may have at most [`MAX_REPLY_LINE`] bytes. So a session ends within
+//! `connect_timeout + requests x (pause + read_timeout) + read_timeout`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveTime;
 use progjar_protocol::escape::quoted;
@@ -18,8 +24,10 @@ use crate::connect::{connect_async, ConnectError};
 use crate::lines::{LineError, LineReader};
 use crate::results::TimeSessionResult;
 
-/// The longest reply line the client accepts.
-const MAX_REPLY_LINE: usize = 1024;
+/// The longest reply line the client accepts, in bytes before the LF.
+pub const MAX_REPLY_LINE: usize = 1024;
+/// Bytes of unexpected data shown in an error.
+const SHOWN: usize = 64;
 
 /// What a session needs to know.
 #[derive(Debug, Clone)]
@@ -34,7 +42,8 @@ pub struct SessionPlan {
     pub pause: Duration,
     /// Give up connecting after this long.
     pub connect_timeout: Duration,
-    /// Give up waiting for a reply (or for the close) after this long.
+    /// A reply must be complete this long after its request was sent (and
+    /// the close this long after QUIT): a deadline, not an idle timeout.
     pub read_timeout: Duration,
 }
 
@@ -52,13 +61,43 @@ pub enum SessionError {
         /// What was wrong with it.
         source: ReplyError,
     },
-    /// No reply in time.
+    /// The reply line was longer than [`MAX_REPLY_LINE`].
     #[error(
-        "no reply to {what} within {secs:.1} s: the server may be stuck, or waiting for CR LF"
+        "reply to TIME #{request}: the server sent more than {limit} bytes without a line end \
+         (a reply is \"JAM hh:mm:ss\\r\\n\", 14 bytes); the client stopped reading there"
+    )]
+    TooLong {
+        /// Which request (1-based).
+        request: u32,
+        /// The limit.
+        limit: usize,
+    },
+    /// Nothing at all in time.
+    #[error(
+        "no reply to {what} within {secs:.1} s: the server sent nothing (it may be stuck, or waiting for CR LF)"
     )]
     Timeout {
         /// What we were waiting for.
         what: String,
+        /// The timeout.
+        secs: f64,
+    },
+    /// Part of a line, but no line end, in time.
+    #[error(
+        "no complete reply to {what} within {secs:.1} s: the server sent {partial} bytes without a line end \
+         (it may send slowly, or never end the line with CR LF)"
+    )]
+    Incomplete {
+        /// What we were waiting for.
+        what: String,
+        /// The timeout.
+        secs: f64,
+        /// Bytes received without a line end.
+        partial: usize,
+    },
+    /// No close in time after QUIT.
+    #[error("the server did not close the connection within {secs:.1} s of QUIT")]
+    NoClose {
         /// The timeout.
         secs: f64,
     },
@@ -135,15 +174,18 @@ async fn session(
         if request > 1 && !plan.pause.is_zero() {
             tokio::time::sleep(plan.pause).await;
         }
-        conn.send(TIME_REQUEST).await?;
+        // The reply's deadline, fixed now: what the server sends cannot move it.
+        let deadline = Instant::now() + plan.read_timeout;
+        conn.send(TIME_REQUEST, deadline).await?;
         record.requests_sent += 1;
-        let frame = conn.read_line(request, record).await?;
+        let frame = conn.read_line(request, deadline, record).await?;
         let time = parse_jam(&frame).map_err(|source| SessionError::Reply { request, source })?;
         times.push(time);
     }
-    conn.send(QUIT_REQUEST).await?;
+    let deadline = Instant::now() + plan.read_timeout;
+    conn.send(QUIT_REQUEST, deadline).await?;
     record.quit_sent = true;
-    conn.expect_close(record).await?;
+    conn.expect_close(deadline, record).await?;
     info!("server closed the connection; session done");
     Ok(SessionReport { times })
 }
@@ -163,9 +205,9 @@ impl ReplyReader {
         }
     }
 
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), SessionError> {
+    async fn send(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), SessionError> {
         self.lines
-            .send(bytes)
+            .send(bytes, deadline)
             .await
             .map_err(|source| SessionError::Io {
                 what: format!("sending {}", quoted(bytes)),
@@ -175,14 +217,16 @@ impl ReplyReader {
         Ok(())
     }
 
-    /// Reads until one whole line has arrived; bytes after it are kept.
+    /// Reads until one whole line has arrived, by `deadline`; bytes after
+    /// it are kept.
     async fn read_line(
         &mut self,
         request: u32,
+        deadline: Instant,
         record: &mut TimeSessionResult,
     ) -> Result<Frame, SessionError> {
         let what = format!("TIME #{request}");
-        match self.lines.next_line(self.timeout).await {
+        match self.lines.next_line(deadline).await {
             Ok(frame) => {
                 info!("received {}", quoted(&frame.to_wire()));
                 let (Frame::CrLf(line) | Frame::BareLf(line)) = &frame;
@@ -193,39 +237,64 @@ impl ReplyReader {
             }
             Err(LineError::Closed) => {
                 record.closed_by_server = true;
-                Err(self.read_error(LineError::Closed, what))
+                Err(SessionError::Closed { what })
             }
-            Err(LineError::TooLong) => Err(SessionError::Reply {
+            Err(LineError::TooLong) => Err(SessionError::TooLong {
                 request,
-                source: ReplyError::Malformed(format!("a line longer than {MAX_REPLY_LINE} bytes")),
+                limit: MAX_REPLY_LINE,
             }),
-            Err(e) => Err(self.read_error(e, what)),
+            Err(LineError::Timeout) => {
+                let secs = self.timeout.as_secs_f64();
+                Err(match self.lines.partial_len() {
+                    0 => SessionError::Timeout { what, secs },
+                    partial => SessionError::Incomplete {
+                        what,
+                        secs,
+                        partial,
+                    },
+                })
+            }
+            Err(LineError::Io(source)) => Err(SessionError::Io {
+                what: format!("waiting for the reply to {what}"),
+                source,
+            }),
         }
     }
 
-    /// After QUIT: the next thing from the server must be its FIN.
-    async fn expect_close(&mut self, record: &mut TimeSessionResult) -> Result<(), SessionError> {
-        match self.lines.expect_close(self.timeout).await {
+    /// After QUIT: the next thing from the server must be its FIN, by `deadline`.
+    async fn expect_close(
+        &mut self,
+        deadline: Instant,
+        record: &mut TimeSessionResult,
+    ) -> Result<(), SessionError> {
+        match self.lines.expect_close(deadline).await {
             Ok(Ok(())) => {
                 record.closed_by_server = true;
                 Ok(())
             }
-            Ok(Err(extra)) => Err(SessionError::DataAfterQuit(quoted(&extra))),
-            Err(e) => Err(self.read_error(e, "QUIT (waiting for the close)".into())),
+            Ok(Err(extra)) => Err(SessionError::DataAfterQuit(shown(&extra))),
+            Err(LineError::Closed) => {
+                record.closed_by_server = true;
+                Ok(())
+            }
+            Err(LineError::TooLong) => Err(SessionError::DataAfterQuit(format!(
+                "more than {MAX_REPLY_LINE} bytes"
+            ))),
+            Err(LineError::Timeout) => Err(SessionError::NoClose {
+                secs: self.timeout.as_secs_f64(),
+            }),
+            Err(LineError::Io(source)) => Err(SessionError::Io {
+                what: "waiting for the close after QUIT".into(),
+                source,
+            }),
         }
     }
+}
 
-    fn read_error(&self, error: LineError, what: String) -> SessionError {
-        match error {
-            LineError::Closed => SessionError::Closed { what },
-            LineError::Timeout | LineError::TooLong => SessionError::Timeout {
-                what,
-                secs: self.timeout.as_secs_f64(),
-            },
-            LineError::Io(source) => SessionError::Io {
-                what: format!("waiting for the reply to {what}"),
-                source,
-            },
-        }
+/// Bytes for an error message: quoted, cut after [`SHOWN`] bytes.
+fn shown(bytes: &[u8]) -> String {
+    match bytes.get(..SHOWN) {
+        Some(head) if bytes.len() > SHOWN => format!("{}... ({} bytes)", quoted(head), bytes.len()),
+        _ => quoted(bytes),
     }
 }

@@ -69,7 +69,8 @@ struct Args {
     #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_seconds)]
     connect_timeout: Duration,
 
-    /// Give up waiting for a reply after this many seconds.
+    /// Seconds a reply may take, counted from its TIME (and the close, from QUIT). A deadline:
+    /// bytes trickling in do not extend it. A reply line may have at most 1024 bytes.
     #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_seconds)]
     timeout: Duration,
 
@@ -85,6 +86,11 @@ enum Command {
     Load(LoadArgs),
     /// Check any time server against the assignment: one PASS/FAIL line per check,
     /// with what was sent, what came back and a hint. Exit code = failed checks.
+    ///
+    /// Ends within 70 s whatever the server does (about 5 s against a correct server): every
+    /// wait has a deadline that bytes trickling in do not extend (a connect or a reply: 2 s), at
+    /// most 1 KiB of a line is kept (a longer one fails, saying how long it was) and at most 4
+    /// lines per listen.
     Check {
         /// Server name or address.
         #[arg(default_value = "172.16.16.101", env = "LAB_SERVER")]
@@ -182,7 +188,8 @@ struct LoadArgs {
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     duration: Option<Duration>,
 
-    /// Stop after this many requests in all.
+    /// Stop after this many requests in all (a connection that cannot be opened counts the
+    /// requests it was opened for, its first --pipeline, unanswered).
     #[arg(long, value_name = "N")]
     total: Option<u64>,
 
@@ -190,7 +197,9 @@ struct LoadArgs {
     #[arg(long, default_value = "0", value_name = "SECS", value_parser = parse_seconds)]
     interval: Duration,
 
-    /// Give up on a connect or a reply after this many seconds.
+    /// Seconds a connect, a reply (from its request) or the close (from QUIT) may take. A
+    /// deadline: bytes trickling in do not extend it. A timed run ends within --duration plus
+    /// twice this.
     #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_seconds)]
     timeout: Duration,
 
