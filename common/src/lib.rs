@@ -1,12 +1,17 @@
 //! What every program of the lab shares.
 //!
+//! - [`build_info`]: which build a program comes from, for `--version`.
 //! - [`logging`]: timestamped logs on stderr, `RUST_LOG` respected, info by default.
 //! - [`runtime`]: the tokio runtime, sized to the cores the process may use.
 //! - [`timezone`]: which time zone the local clock really uses.
 //! - [`parse_seconds`]: durations on the command line (`0.5`, `300`).
 
+pub mod build_info;
+#[cfg(feature = "runtime")]
 pub mod logging;
+#[cfg(feature = "runtime")]
 pub mod runtime;
+#[cfg(feature = "runtime")]
 pub mod timezone;
 
 use std::time::Duration;

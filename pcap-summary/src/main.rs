@@ -19,7 +19,7 @@ use pcap_summary::{summarize_with_read_ahead, text, timeline, Options};
 /// Ethernet, Linux cooked (SLL, SLL2), raw IP and BSD loopback frames.
 /// `-` reads standard input: `tcpdump -w - | pcap-summary -`.
 #[derive(Debug, Parser)]
-#[command(name = "pcap-summary", version)]
+#[command(name = "pcap-summary", version = progjar_common::build_info::version(env!("CARGO_PKG_VERSION")))]
 #[command(
     after_help = "Exit codes: 0 done; 2 not a capture, a damaged file header, a pcap version other than 2.x or a pcapng version other than 1.x (as libpcap and tshark refuse them), or a bad command line; 3 reading stopped early: the file was cut short or a record or block is damaged (everything before it is summarized; stderr says what and at which byte)."
 )]

@@ -19,7 +19,7 @@ use progjar_protocol::echo::{COURSE_MESSAGE, DEFAULT_CLIENT_CHUNK};
 /// after --interval the next round; the connection is closed after the last
 /// echo. It keeps reading while it sends, so files of any size work.
 #[derive(Debug, Parser)]
-#[command(name = "echo-client", version, args_conflicts_with_subcommands = true)]
+#[command(name = "echo-client", version = progjar_common::build_info::version(env!("CARGO_PKG_VERSION")), args_conflicts_with_subcommands = true)]
 #[command(
     after_help = "Exit codes: 0 the echo was identical, 1 it differed, the connection failed or the file could not be read (the error says where), 2 bad command line.\n--json FILE (or PROGJAR_JSON=FILE): also write what was sent and seen (bytes, pieces, rounds, the error) as one JSON document when the run ends, failed or not (not on a bad command line, not for `check`). If FILE cannot be written, stderr says so and the exit code stays that of the run.\nLogging: RUST_LOG=debug|info|warn (default info)."
 )]

@@ -15,7 +15,7 @@ use progjar_common::parse_seconds;
 /// (none: it blocks), sets one and prints it, then calls getaddrinfo(HOST, PORT)
 /// and prints every answer. In an offline lab use a lab name: `socket-info mesin-1 45000`.
 #[derive(Debug, Parser)]
-#[command(name = "socket-info", version)]
+#[command(name = "socket-info", version = progjar_common::build_info::version(env!("CARGO_PKG_VERSION")))]
 #[command(
     after_help = "Exit codes: 0 done, 1 the name did not resolve or a socket could not be made, 2 bad command line.\n--json FILE (or PROGJAR_JSON=FILE): also write what was seen as one JSON document (timeouts, getaddrinfo answers, this machine's nameservers, the error), written when the run ends, failed or not (not on a bad command line). If FILE cannot be written, stderr says so and the exit code stays that of the run."
 )]

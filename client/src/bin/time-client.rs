@@ -20,7 +20,7 @@ use tracing::{error, info, info_span, Instrument};
 /// to close. The course's nine clients, one second apart:
 /// `time-client --clients 9 --stagger 1`.
 #[derive(Debug, Parser)]
-#[command(name = "time-client", version, args_conflicts_with_subcommands = true)]
+#[command(name = "time-client", version = progjar_common::build_info::version(env!("CARGO_PKG_VERSION")), args_conflicts_with_subcommands = true)]
 #[command(
     after_help = "Exit codes: 0 every reply was correct, 1 a session failed (the error says why), 2 bad command line.\n`time-client check` exits with the number of failed checks; `time-client crlf`: see `time-client crlf --help`.\n--json FILE (or PROGJAR_JSON=FILE): also write every session (requests sent, replies, QUIT, the close, the error) as one JSON document when the run ends, failed or not, Ctrl-C included (not on a bad command line; `check` and `load` write none, `crlf` has its own). If FILE cannot be written, stderr says so and the exit code stays that of the run.\nLogging: RUST_LOG=debug|info|warn (default info)."
 )]

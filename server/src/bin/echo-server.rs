@@ -16,7 +16,7 @@ use progjar_server::{launch, Mode, SessionFactory};
 /// logging each one. Iterative by default, as in Tugas 1: a second client
 /// waits until the first has closed. Use --port 32444 for the file exercise.
 #[derive(Debug, Parser)]
-#[command(name = "echo-server", version)]
+#[command(name = "echo-server", version = progjar_common::build_info::version(env!("CARGO_PKG_VERSION")))]
 // A later option replaces an earlier one (`--mode async --mode thread` runs
 // thread mode), so a wrapper such as labctl can add to a fixed command line.
 #[command(args_override_self = true)]

@@ -19,7 +19,7 @@ use tracing::{info, warn};
 /// CR LF, in local time (set TZ, e.g. TZ=Asia/Jakarta). Send `QUIT` and CR LF
 /// to end the session. Try it: `telnet 127.0.0.1 45000`, or `nc -C 127.0.0.1 45000`.
 #[derive(Debug, Parser)]
-#[command(name = "time-server", version)]
+#[command(name = "time-server", version = progjar_common::build_info::version(env!("CARGO_PKG_VERSION")))]
 // A later option replaces an earlier one (`--mode async --mode thread` runs
 // thread mode), so a wrapper such as labctl can add to a fixed command line.
 #[command(args_override_self = true)]
