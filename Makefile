@@ -49,10 +49,10 @@ fmt: ## Format the code
 test-rust: ## Unit, property and loopback integration tests
 	$(CARGO) test --workspace
 
-test: setup lint test-rust test-lab ## Everything CI runs (the lab test needs Docker; skipped without it unless CI=true)
+test: setup lint test-rust test-lab test-ordinary ## Everything CI runs (the lab tests need Docker; skipped without it unless CI=true)
 
 # ---- the three-machine lab (lab/lab.sh does the work) ----------------------
-.PHONY: lab down clean status logs shell capture scenario scenarios check images offline-images dist save load test-lab
+.PHONY: lab down clean status logs shell capture scenario scenarios check images offline-images dist save load test-lab test-ordinary clean-test pin-images
 
 lab: ## Build what is missing, start mesin-1/2/3 and the servers, print a table
 	@lab/lab.sh up
@@ -105,6 +105,17 @@ load: ## Load images saved by make save: make load FILE=x.tar.gz
 
 test-lab: ## End-to-end lab test: real containers, capture, checks from the pcap
 	@lab/test-lab.sh
+
+test-ordinary: ## The ordinary build path (Dockerfile) with BuildKit and the legacy builder, on local stand-in base images
+	@lab/test-ordinary.sh
+
+clean-test: ## Remove the images test-ordinary keeps between runs (its stand-ins and the images built from them)
+	@docker image rm -f progjar-lab/mesin:ordinary-buildkit progjar-lab/mesin:ordinary-legacy progjar-lab/mesin:offline-buildkit \
+	  progjar-lab-standin/rust:1-bookworm progjar-lab-standin/debian:bookworm-slim >/dev/null 2>&1; \
+	  docker image prune -f --filter label=progjar-lab.stage >/dev/null; echo "clean-test: test images removed"
+
+pin-images: ## Pin the Dockerfile's base images to the digests their tags name now (needs a registry)
+	@lab/pin-images.sh
 
 .PHONY: bench-summary
 bench-summary: ## Time pcap-summary against tshark, tcpdump and cat on a ~1 GB capture

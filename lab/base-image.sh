@@ -12,9 +12,11 @@ set -euo pipefail
 
 image=${1:-progjar-lab/base:bookworm-2}
 suite=bookworm
-# The tag carries a number: change it when this list changes, so that an old
-# base image is not reused.
-packages=bash,iproute2,iputils-ping,telnet,netcat-openbsd,tcpdump,procps,tzdata,python3,tini,ca-certificates,ethtool
+# The packages: lab/packages.txt, which the Dockerfile's runtime stage installs
+# too, so both paths have the same tools. The tag carries a number: change it
+# when that list changes, so that an old base image is not reused.
+packages=$(grep -v '^#' "$(dirname "$0")/packages.txt" | paste -sd, -)
+[ -n "$packages" ] || { echo "base-image: no packages in $(dirname "$0")/packages.txt" >&2; exit 1; }
 
 say() { printf '[base-image] %s\n' "$*"; }
 

@@ -115,17 +115,114 @@ check_network() {
 running() { [ "$(docker inspect -f '{{.State.Running}}' progjar-mesin-1 2>/dev/null)" = true ]; }
 
 # ---- building ----------------------------------------------------------------
+# Settings of the build (environment), besides LAB_OFFLINE:
+#   LAB_BUILDER=auto|buildkit|legacy   which docker builder builds the image. auto
+#       (default): the ordinary path takes BuildKit when this Docker has it and
+#       the legacy builder otherwise (saying what is missing); the registry-free
+#       path takes the legacy builder. Both paths build with either.
+#   LAB_RUST_IMAGE, LAB_DEBIAN_IMAGE   other images for the ordinary path's
+#       builder and runtime stages (the Dockerfile's RUST_IMAGE, DEBIAN_IMAGE);
+#       lab/test-ordinary.sh passes its stand-ins this way.
 
 host_triple() { rustc -vV | sed -n 's/^host: //p'; }
+
+# Is version $1 (1.95.0) at least $2 (1.93)? Numeric, part by part.
+version_at_least() {
+  local IFS=. i
+  local -a have want
+  read -ra have <<<"$1"
+  read -ra want <<<"$2"
+  for i in 0 1 2; do
+    [ "${have[i]:-0}" -gt "${want[i]:-0}" ] 2>/dev/null && return 0
+    [ "${have[i]:-0}" -lt "${want[i]:-0}" ] 2>/dev/null && return 1
+  done
+  return 0
+}
+
+# The oldest Rust that builds the lab: Cargo.toml's rust-version.
+rust_version_needed() { sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' Cargo.toml | head -n1; }
+
+# The rust-version check: this machine's Rust (for the registry-free path,
+# which builds the programs here) is new enough, or a message says what to do.
+check_rust_version() {
+  local need have
+  need=$(rust_version_needed)
+  [ -n "$need" ] || return 0
+  command -v rustc >/dev/null 2>&1 || die "the registry-free path builds the programs on this machine and needs Rust $need or newer;
+     rustc is not installed. Install Rust with rustup (https://rustup.rs, or your distribution's rustup package),
+     or take the ordinary path, which needs only Docker and a registry: LAB_OFFLINE=0 make lab"
+  have=$(rustc --version | cut -d' ' -f2)
+  version_at_least "${have%%-*}" "$need" ||
+    die "this machine has Rust $have; the lab's programs need Rust $need or newer (rust-version in Cargo.toml).
+     Update it: rustup update stable (or your distribution's newer rustc), or take the ordinary path, which
+     builds inside Docker: LAB_OFFLINE=0 make lab"
+}
+
+# The commit the programs are built from, for --version: "unknown" without git,
+# "+changes" when a file the build reads differs from it (README edits do not count).
+build_commit() {
+  local commit
+  commit=$(git rev-parse --short=12 HEAD 2>/dev/null) || { echo unknown; return 0; }
+  git diff --quiet HEAD -- Cargo.toml Cargo.lock protocol common server client pcap-summary experiment testkit lab/bin lab/packages.txt 2>/dev/null ||
+    commit="$commit+changes"
+  echo "$commit"
+}
+
+# Does this Docker have BuildKit? Through the buildx component (Docker 23 and
+# newer need it for BuildKit), or built into a client older than 23.
+buildkit_available() {
+  docker buildx version >/dev/null 2>&1 && return 0
+  local version
+  version=$(docker version -f '{{.Client.Version}}' 2>/dev/null) || return 1
+  [[ "$version" =~ ^([0-9]+)\. ]] && [ "${BASH_REMATCH[1]}" -lt 23 ]
+}
+
+# What is missing for BuildKit and how to get it; with $1 = legacy, also the
+# way around it.
+buildx_missing() {
+  printf '%s' "BuildKit needs Docker's buildx component, and this Docker has none ('docker buildx version' fails;
+     since Docker 23 BuildKit comes only through buildx). Install it: with Docker's own packages
+     'sudo apt-get install docker-buildx-plugin'; on Debian 13 or Ubuntu 'sudo apt-get install docker-buildx';
+     on Arch 'sudo pacman -S docker-buildx'; Docker Desktop has it."
+  [ "${1:-}" = legacy ] && printf '%s' " Or build with the legacy builder,
+     which needs nothing more: LAB_BUILDER=legacy make lab"
+  printf '\n'
+}
+
+# Sets BUILDER_ENV (DOCKER_BUILDKIT=0|1) for `docker build`; $1: the path's
+# default for LAB_BUILDER=auto (buildkit or legacy).
+BUILDER_ENV=""
+pick_builder() {
+  case "${LAB_BUILDER:-auto}" in
+    buildkit)
+      buildkit_available || die "LAB_BUILDER=buildkit: $(buildx_missing legacy)"
+      BUILDER_ENV=DOCKER_BUILDKIT=1 ;;
+    legacy) BUILDER_ENV=DOCKER_BUILDKIT=0 ;;
+    auto | "")
+      if [ "$1" = buildkit ] && buildkit_available; then
+        BUILDER_ENV=DOCKER_BUILDKIT=1
+      else
+        [ "$1" = buildkit ] && say "building with the legacy builder (slower, but it needs nothing more). $(buildx_missing)"
+        BUILDER_ENV=DOCKER_BUILDKIT=0
+      fi ;;
+    *) die "LAB_BUILDER=$LAB_BUILDER: use buildkit, legacy or auto" ;;
+  esac
+  say "builder: $([ "$BUILDER_ENV" = DOCKER_BUILDKIT=1 ] && echo BuildKit || echo legacy)"
+}
 
 # Static binaries built on this machine, for the registry-free image:
 # +crt-static with an explicit --target links glibc in, so they run on any glibc.
 dist() {
   command -v cargo >/dev/null 2>&1 || die "cargo is needed to build the programs for the registry-free image"
-  local triple; triple=$(host_triple)
-  say "building static binaries for $triple"
-  # Stripped: the image carries no debug symbols.
-  CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=symbols \
+  check_rust_version
+  local triple commit
+  triple=$(host_triple)
+  commit=$(build_commit)
+  say "building static binaries for $triple (commit $commit)"
+  # Stripped: the image carries no debug symbols. The same flags as the
+  # Dockerfile's builder stage, so both paths make the same programs.
+  PROGJAR_BUILD_COMMIT=$commit PROGJAR_BUILD_PATH=registry-free \
+    CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=symbols \
     RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target "$triple" --bins ||
     die "building the programs failed"
   rm -rf dist/bin && mkdir -p dist/bin
@@ -146,21 +243,49 @@ offline_wanted() {
     0 | no | false) return 1 ;;
   esac
   docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 &&
-    ! docker image inspect debian:bookworm-slim >/dev/null 2>&1
+    ! docker image inspect debian:bookworm-slim >/dev/null 2>&1 &&
+    ! docker image inspect "${LAB_DEBIAN_IMAGE:-debian:bookworm-slim}" >/dev/null 2>&1
 }
 
 images() {
+  local log code
   if offline_wanted; then
     say "registry-free build: base image from Debian's packages, binaries built here"
+    pick_builder legacy
     lab/base-image.sh "$BASE_IMAGE" || die "could not make the base image $BASE_IMAGE"
     dist
-    DOCKER_BUILDKIT=0 docker build -q --target offline --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" . >/dev/null ||
-      die "docker build --target offline failed"
+    # The context: only what Dockerfile.offline reads (dist/ is in .dockerignore).
+    tar -cf - Dockerfile.offline lab/bin dist/bin |
+      env "$BUILDER_ENV" docker build -q -f Dockerfile.offline --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" - >/dev/null ||
+      die "docker build -f Dockerfile.offline failed"
   else
-    say "ordinary build: FROM debian:bookworm-slim with a rust builder stage (pulls images)"
-    DOCKER_BUILDKIT=1 docker build --target runtime -t "$IMAGE" . ||
-      die "building the image failed. If this machine cannot pull from a registry,
-     use the registry-free path: LAB_OFFLINE=1 make lab"
+    say "ordinary build: a rust builder stage and a debian:bookworm-slim runtime (pulls them the first time)"
+    pick_builder buildkit
+    local -a args=(--build-arg "PROGJAR_BUILD_COMMIT=$(build_commit)")
+    [ -n "${LAB_RUST_IMAGE:-}" ] && args+=(--build-arg "RUST_IMAGE=$LAB_RUST_IMAGE")
+    [ -n "${LAB_DEBIAN_IMAGE:-}" ] && args+=(--build-arg "DEBIAN_IMAGE=$LAB_DEBIAN_IMAGE")
+    mkdir -p .lab && own .lab
+    log=.lab/build.log
+    # The legacy builder knows no RUN --mount: it gets the Dockerfile without
+    # them (its target folder is then a layer; see the Dockerfile).
+    if [ "$BUILDER_ENV" = DOCKER_BUILDKIT=1 ]; then
+      cat Dockerfile
+    else
+      sed 's/--mount=[^ ]* //g' Dockerfile
+    fi | env "$BUILDER_ENV" docker build -f - "${args[@]}" -t "$IMAGE" . 2>&1 | tee "$log"
+    code=${PIPESTATUS[1]}
+    if [ "$code" != 0 ]; then
+      if grep -q "buildx component is missing" "$log"; then
+        die "$(buildx_missing legacy)"
+      elif grep -q "progjar-lab: the builder image has Rust" "$log"; then
+        die "the rust image on this machine is older than the lab needs (see above): docker pull rust:1-bookworm, then make images"
+      elif grep -qiE "pull access denied|failed to resolve|manifest unknown|not found: manifest|no such host|i/o timeout|TLS handshake|connection refused|failed to do request|toomanyrequests|dial tcp" "$log"; then
+        die "building the image failed: Docker could not pull an image (see above). Without a registry,
+     use the registry-free path, which builds the programs on this machine with Rust $(rust_version_needed) or newer:
+     LAB_OFFLINE=1 make lab"
+      fi
+      die "building the image failed (see above; the whole output is in $log)"
+    fi
   fi
   say "image $IMAGE: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
 }
@@ -215,8 +340,14 @@ down() {
 clean() {
   down
   docker image rm -f "$IMAGE" "$BASE_IMAGE" >/dev/null 2>&1
-  rm -rf dist
-  say "images removed"
+  # What earlier builds left: replaced images and the legacy builder's stages
+  # (untagged, labelled progjar-lab.stage), then Docker's build cache, where
+  # BuildKit keeps the stages (it has no per-project filter: this also drops
+  # other projects' unused build cache, which only costs them a slower build).
+  docker image prune -f --filter label=progjar-lab.stage >/dev/null 2>&1
+  docker builder prune -f >/dev/null 2>&1
+  rm -rf dist .lab/build.log
+  say "images, their build stages and Docker's unused build cache removed"
 }
 
 status() {
