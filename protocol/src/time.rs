@@ -9,6 +9,9 @@
 //!   except a line longer than the limit, which gets `ERROR line too long`
 //!   and a close (the server cannot find where the next request starts).
 //!
+//! A server that cannot take a connection on (no thread or no file descriptor
+//! to spare) answers [`BUSY_REPLY`], `ERROR busy`, and closes it at once.
+//!
 //! This module also parses the reply, for the clients.
 
 use chrono::{NaiveTime, Timelike};
@@ -25,6 +28,9 @@ pub const QUIT_REQUEST: &[u8] = b"QUIT\r\n";
 pub const JAM_REPLY_LEN: usize = 14;
 /// The reply to a line that exceeds the limit.
 pub const LINE_TOO_LONG_REPLY: &[u8] = b"ERROR line too long\r\n";
+/// What a server that cannot take on one more connection (no thread or no
+/// file descriptor to spare) answers before it closes that connection.
+pub const BUSY_REPLY: &[u8] = b"ERROR busy\r\n";
 /// How much of an unknown command an error reply quotes back.
 const QUOTE_LIMIT: usize = 32;
 

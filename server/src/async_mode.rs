@@ -14,11 +14,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
-use tracing::{info, info_span, warn, Instrument};
+use tracing::{info, info_span, Instrument};
 
+use crate::busy::AcceptWarnings;
 use crate::idle::IdleTimer;
 use crate::shutdown::Shutdown;
-use crate::transcript::settle;
+use crate::transcript::Transcript;
 use crate::{BoxedSession, ServerOptions, SessionFactory};
 use crate::{LINGER, LINGER_BYTES};
 
@@ -49,6 +50,7 @@ async fn accept_loop(
     let limit = Arc::new(Semaphore::new(options.max_connections));
     let close_now = Shutdown::new();
     let mut connections = JoinSet::new();
+    let mut warnings = AcceptWarnings::default();
     // One shutdown future for the whole loop, not one per connection.
     let stopping = shutdown.wait();
     tokio::pin!(stopping);
@@ -64,7 +66,9 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
-                    warn!("accept failed: {e} (out of file descriptors? raise `ulimit -n`)");
+                    warnings.warn(format_args!(
+                        "accept failed: {e} (out of file descriptors? raise `ulimit -n`)"
+                    ));
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -117,14 +121,23 @@ async fn serve_connection(
     close_now: &Shutdown,
 ) {
     info!("connected");
-    let reason = converse(&mut stream, session.as_mut(), options, close_now).await;
-    info!("connection closed: {reason}");
+    let mut transcript = Transcript::new(options.protocol, options.show_bytes);
+    let reason = converse(
+        &mut stream,
+        session.as_mut(),
+        &mut transcript,
+        options,
+        close_now,
+    )
+    .await;
+    transcript.closed(&reason);
 }
 
 /// Reads, lets the session decide, writes; until the session or the socket ends it.
 async fn converse(
     stream: &mut TcpStream,
     session: &mut (dyn Session + Send),
+    transcript: &mut Transcript,
     options: &ServerOptions,
     close_now: &Shutdown,
 ) -> CloseReason {
@@ -155,11 +168,12 @@ async fn converse(
             Ok(0) => session.on_eof(&mut actions),
             Ok(n) => {
                 busy = n == buf.len();
+                transcript.read(n);
                 session.on_bytes(&buf[..n], &mut actions);
             }
             Err(e) => return CloseReason::Error(e.to_string()),
         }
-        let close = settle(&mut actions, &mut outgoing, options.show_bytes);
+        let close = transcript.settle(&mut actions, &mut outgoing);
         if !outgoing.is_empty() {
             // Writing before reading again is our back-pressure: a client that
             // does not read its replies stops being read from, and is dropped
@@ -174,7 +188,10 @@ async fn converse(
             };
             match written {
                 Err(e) => return CloseReason::Error(e.to_string()),
-                Ok(()) => outgoing.clear(),
+                Ok(()) => {
+                    transcript.wrote(outgoing.len());
+                    outgoing.clear();
+                }
             }
             idle.progress();
         }

@@ -4,9 +4,10 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use tracing::info;
+use tracing::{info, warn};
 
-use crate::options::{CommonArgs, Mode, ServerOptions};
+use crate::limits::{raise_open_files_limit, Raise};
+use crate::options::{CommonArgs, Mode, Protocol, ServerOptions};
 use crate::{listener, serve, signals, SessionFactory, Shutdown};
 
 /// Exit code for a server that could not start or failed while running.
@@ -18,9 +19,10 @@ pub fn run(
     addr: SocketAddr,
     mode: Mode,
     common: &CommonArgs,
+    protocol: Protocol,
     factory: SessionFactory,
 ) -> ExitCode {
-    match try_run(name, addr, mode, common, factory) {
+    match try_run(name, addr, mode, common, protocol, factory) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{name}: {e:#}");
@@ -34,19 +36,26 @@ fn try_run(
     addr: SocketAddr,
     mode: Mode,
     common: &CommonArgs,
+    protocol: Protocol,
     factory: SessionFactory,
 ) -> anyhow::Result<()> {
+    match raise_open_files_limit() {
+        failed @ Raise::Failed { .. } => warn!("{failed}"),
+        done => info!("{done}"),
+    }
     let listener = listener::bind(addr, common.backlog)?;
+    // Before saying it listens: whoever waits for that line and then sends
+    // SIGTERM gets a graceful stop, not a kill.
+    let shutdown = Shutdown::new();
+    signals::watch(shutdown.clone())?;
     info!(
         "{name} listening on {} ({mode} mode)",
         listener.local_addr()?
     );
-    let shutdown = Shutdown::new();
-    signals::watch(shutdown.clone())?;
     serve(
         listener,
         factory,
-        ServerOptions::from_args(mode, common),
+        ServerOptions::from_args(mode, common, protocol),
         shutdown,
     )
 }

@@ -11,15 +11,19 @@
 //!   client waits in the kernel's backlog.
 //!
 //! The rest: [`listener`] binds the port, [`shutdown`] and [`signals`] stop
-//! the server gracefully, [`transcript`] logs what each connection did,
+//! the server gracefully, [`transcript`] logs what each connection did (a
+//! flood of requests as counts), [`limits`] raises the open-files limit,
+//! [`busy`] answers a client thread mode cannot take on,
 //! [`clock`] is the local time time-server reports,
 //! [`options`] holds the command-line options both servers share.
 
 pub mod async_mode;
 pub mod blocking_mode;
+pub mod busy;
 pub mod clock;
 pub mod idle;
 pub mod launch;
+pub mod limits;
 pub mod listener;
 pub mod options;
 pub mod shutdown;
@@ -30,7 +34,7 @@ use std::sync::Arc;
 
 use progjar_protocol::Session;
 
-pub use options::{Mode, ServerOptions};
+pub use options::{Mode, Protocol, ServerOptions};
 pub use shutdown::Shutdown;
 
 /// How long a closing connection waits for the client's FIN (both modes).

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use progjar_common::parse_seconds;
+use progjar_protocol::time::BUSY_REPLY;
 
 /// How the server handles several clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,6 +24,52 @@ impl std::fmt::Display for Mode {
             Mode::Thread => "thread",
             Mode::Iterative => "iterative",
         })
+    }
+}
+
+/// What the server needs to know of its protocol besides the session: how
+/// its log names what a session reports as received, and what it tells a
+/// client it cannot serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Protocol {
+    /// One thing received, as the log counts it ("request").
+    pub unit: &'static str,
+    /// More than one ("requests").
+    pub units: &'static str,
+    /// Sent to a connection the server cannot take on (no thread or no file
+    /// descriptor to spare) before closing it; empty: closed unanswered.
+    pub busy_reply: &'static [u8],
+    /// Whether a reply that begins with `ERROR` says a request was invalid
+    /// (the log shows the first few of those however fast they come).
+    pub error_replies: bool,
+}
+
+impl Protocol {
+    /// The time protocol: request lines; a client it cannot serve gets `ERROR busy`.
+    pub const TIME: Protocol = Protocol {
+        unit: "request",
+        units: "requests",
+        busy_reply: BUSY_REPLY,
+        error_replies: true,
+    };
+
+    /// The echo protocol: pieces as read. Every byte the server sends is an
+    /// echo of the client's, so there is no room for a message: a client it
+    /// cannot serve is closed at once (FIN) with nothing sent.
+    pub const ECHO: Protocol = Protocol {
+        unit: "piece",
+        units: "pieces",
+        busy_reply: b"",
+        error_replies: false,
+    };
+
+    /// "1 request", "2 requests".
+    pub fn count(&self, n: u64) -> String {
+        format!(
+            "{} {}",
+            crate::transcript::thousands(n),
+            if n == 1 { self.unit } else { self.units }
+        )
     }
 }
 
@@ -73,11 +120,13 @@ pub struct ServerOptions {
     pub show_bytes: bool,
     /// Worker threads in async mode (None: one per usable core).
     pub threads: Option<usize>,
+    /// How the log counts requests, and the busy reply.
+    pub protocol: Protocol,
 }
 
 impl ServerOptions {
-    /// Options from the command line.
-    pub fn from_args(mode: Mode, args: &CommonArgs) -> Self {
+    /// Options from the command line, for `protocol`.
+    pub fn from_args(mode: Mode, args: &CommonArgs, protocol: Protocol) -> Self {
         ServerOptions {
             mode,
             max_connections: args.max_connections.max(1),
@@ -85,10 +134,12 @@ impl ServerOptions {
             grace: args.grace,
             show_bytes: args.show_bytes,
             threads: args.threads,
+            protocol,
         }
     }
 
-    /// Defaults for `mode`, as the command line has them.
+    /// Defaults for `mode`, as the command line has them, for the time
+    /// protocol (set `protocol` to [`Protocol::ECHO`] for an echo server).
     pub fn new(mode: Mode) -> Self {
         ServerOptions {
             mode,
@@ -97,6 +148,7 @@ impl ServerOptions {
             grace: Duration::from_secs(2),
             show_bytes: false,
             threads: None,
+            protocol: Protocol::TIME,
         }
     }
 }

@@ -217,3 +217,15 @@ fn help_explains_the_protocol_and_the_modes() {
         assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
     }
 }
+
+#[test]
+fn sigterm_right_after_the_listening_line_is_a_graceful_stop() {
+    // labctl and the tests wait for "listening on", then may stop the
+    // server at once: its signal handlers must be in place by then.
+    for round in 0..20 {
+        let mut server = start(env!("CARGO_BIN_EXE_time-server"), &["--mode", "thread"]);
+        terminate(&server.child);
+        let status = wait_exit(&mut server.child, Duration::from_secs(5));
+        assert!(status.success(), "round {round}: {status}");
+    }
+}

@@ -8,7 +8,7 @@ use clap::Parser;
 use progjar_common::logging;
 use progjar_protocol::echo::{EchoSession, DEFAULT_SERVER_CHUNK};
 use progjar_server::options::CommonArgs;
-use progjar_server::{launch, Mode, SessionFactory};
+use progjar_server::{launch, Mode, Protocol, SessionFactory};
 
 /// A TCP echo server (Tugas 1).
 ///
@@ -54,6 +54,7 @@ fn main() -> ExitCode {
         SocketAddr::new(args.bind, args.port),
         args.mode,
         &args.common,
+        Protocol::ECHO,
         factory,
     )
 }

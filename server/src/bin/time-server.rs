@@ -10,7 +10,7 @@ use progjar_protocol::line::DEFAULT_MAX_LINE;
 use progjar_protocol::time::TimeSession;
 use progjar_server::clock::LocalClock;
 use progjar_server::options::CommonArgs;
-use progjar_server::{launch, Mode, SessionFactory};
+use progjar_server::{launch, Mode, Protocol, SessionFactory};
 use tracing::{info, warn};
 
 /// A concurrent TCP time server (Tugas 2).
@@ -57,8 +57,9 @@ fn main() -> ExitCode {
     }
     let max_line = args.max_line;
     let factory: SessionFactory = Arc::new(move || {
-        // Requests are only copied for the log when the log shows them.
-        let transcript = tracing::enabled!(tracing::Level::INFO);
+        // Requests are only copied for the log when the log shows them
+        // (asked of the server's log: RUST_LOG may name it alone).
+        let transcript = progjar_server::transcript::enabled();
         Box::new(TimeSession::new(max_line, LocalClock::default()).with_transcript(transcript))
     });
     launch::run(
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
         SocketAddr::new(args.bind, args.port),
         args.mode,
         &args.common,
+        Protocol::TIME,
         factory,
     )
 }

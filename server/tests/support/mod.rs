@@ -48,7 +48,8 @@ impl TestServer {
         Self::start(factory, options)
     }
 
-    pub fn echo(options: ServerOptions, chunk: usize) -> TestServer {
+    pub fn echo(mut options: ServerOptions, chunk: usize) -> TestServer {
+        options.protocol = progjar_server::Protocol::ECHO;
         let factory: SessionFactory = Arc::new(move || Box::new(EchoSession::new(chunk)));
         Self::start(factory, options)
     }
