@@ -93,6 +93,30 @@ fi
 
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
+# Rust older than Cargo.toml's rust-version: on the host (registry-free path)
+# and in the builder image (ordinary path), a message that says what to do.
+need=$(sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' Cargo.toml | head -n1)
+# A rustc that only says it is 1.80.0: both checks run before anything else.
+mkdir -p "$tmp/oldrust"
+printf '#!/bin/sh\necho "rustc 1.80.0 (test stand-in)"\n' >"$tmp/oldrust/rustc"
+chmod +x "$tmp/oldrust/rustc"
+out=$(PATH=$tmp/oldrust:$PATH lab/lab.sh dist 2>&1); code=$?
+[ "$code" = 1 ] && grep -q "this machine has Rust 1.80.0; the lab's programs need Rust $need or newer" <<<"$out" &&
+  grep -q "rustup update" <<<"$out" && pass "make dist with Rust 1.80 on the host stops before building and says to update" ||
+  fail "make dist with Rust 1.80 on the host (exit $code): $out"
+printf 'FROM %s\nRUN rm /usr/local/cargo/bin/rustc\nCOPY rustc /usr/local/cargo/bin/rustc\n' "$rust" >"$tmp/oldrust/Dockerfile"
+if DOCKER_BUILDKIT=0 docker build -q -t progjar-lab-standin/rust:old-rust-test "$tmp/oldrust" >/dev/null 2>"$tmp/old.err"; then
+  out=$(env "${standin[@]}" LAB_RUST_IMAGE=progjar-lab-standin/rust:old-rust-test LAB_BUILDER=legacy \
+    LAB_IMAGE=progjar-lab/mesin:never lab/lab.sh images 2>&1); code=$?
+  [ "$code" = 1 ] && grep -q "the builder image has Rust 1.80.0; the lab needs Rust $need or newer" <<<"$out" &&
+    grep -q "docker pull rust:1-bookworm" <<<"$out" && ! grep -q "Compiling" <<<"$out" &&
+    pass "a builder image with Rust 1.80 stops before compiling and says docker pull rust:1-bookworm" ||
+    fail "a builder image with Rust 1.80 (exit $code): $(tail -n 8 <<<"$out")"
+  docker image rm progjar-lab-standin/rust:old-rust-test >/dev/null 2>&1
+else
+  fail "could not make the old-Rust stand-in: $(cat "$tmp/old.err")"
+fi
+
 # Facts of an image, one per line, for comparing the two paths.
 programs() { docker run --rm "$1" bash -c 'cd /usr/local/bin && ls' | sort; }
 environment() { docker run --rm "$1" env | grep -vE '^(HOSTNAME|HOME|PWD|SHLVL|_)=' | sort; }
