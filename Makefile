@@ -111,7 +111,7 @@ test-ordinary: ## The ordinary build path (Dockerfile) with BuildKit and the leg
 
 clean-test: ## Remove the images test-ordinary keeps between runs (its stand-ins and the images built from them)
 	@docker image rm -f progjar-lab/mesin:ordinary-buildkit progjar-lab/mesin:ordinary-legacy progjar-lab/mesin:offline-buildkit \
-	  progjar-lab-standin/rust:1-bookworm progjar-lab-standin/debian:bookworm-slim >/dev/null 2>&1; \
+	  progjar-lab-standin/rust:old-rust-test progjar-lab-standin/rust:1-bookworm progjar-lab-standin/debian:bookworm-slim >/dev/null 2>&1; \
 	  docker image prune -f --filter label=progjar-lab.stage >/dev/null; echo "clean-test: test images removed"
 
 pin-images: ## Pin the Dockerfile's base images to the digests their tags name now (needs a registry)

@@ -249,19 +249,23 @@ offline_wanted() {
 
 images() {
   local log code
+  local -a args=()
   if offline_wanted; then
     say "registry-free build: base image from Debian's packages, binaries built here"
     pick_builder legacy
     lab/base-image.sh "$BASE_IMAGE" || die "could not make the base image $BASE_IMAGE"
     dist
     # The context: only what Dockerfile.offline reads (dist/ is in .dockerignore).
+    # The legacy builder keeps a failed step's container unless told not to.
+    [ "$BUILDER_ENV" = DOCKER_BUILDKIT=0 ] && args+=(--force-rm)
     tar -cf - Dockerfile.offline lab/bin dist/bin |
-      env "$BUILDER_ENV" docker build -q -f Dockerfile.offline --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" - >/dev/null ||
+      env "$BUILDER_ENV" docker build -q ${args[@]+"${args[@]}"} -f Dockerfile.offline --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" - >/dev/null ||
       die "docker build -f Dockerfile.offline failed"
   else
     say "ordinary build: a rust builder stage and a debian:bookworm-slim runtime (pulls them the first time)"
     pick_builder buildkit
-    local -a args=(--build-arg "PROGJAR_BUILD_COMMIT=$(build_commit)")
+    args=(--build-arg "PROGJAR_BUILD_COMMIT=$(build_commit)")
+    [ "$BUILDER_ENV" = DOCKER_BUILDKIT=0 ] && args+=(--force-rm)
     [ -n "${LAB_RUST_IMAGE:-}" ] && args+=(--build-arg "RUST_IMAGE=$LAB_RUST_IMAGE")
     [ -n "${LAB_DEBIAN_IMAGE:-}" ] && args+=(--build-arg "DEBIAN_IMAGE=$LAB_DEBIAN_IMAGE")
     mkdir -p .lab && own .lab

@@ -18,7 +18,8 @@
 # Without Docker the test is skipped, except under CI=true, where it fails.
 # It leaves the lab down, like the lab test. Images it builds are kept as the
 # next run's cache: progjar-lab/mesin:ordinary-buildkit, :ordinary-legacy,
-# :offline-buildkit (make clean-test removes them and the stand-ins).
+# :offline-buildkit, and progjar-lab-standin/rust:old-rust-test (make
+# clean-test removes them and the stand-ins).
 # pass and fail always return 0, so `check && pass || fail` is an if-else here.
 # shellcheck disable=SC2015
 set -uo pipefail
@@ -112,7 +113,6 @@ if DOCKER_BUILDKIT=0 docker build -q -t progjar-lab-standin/rust:old-rust-test "
     grep -q "docker pull rust:1-bookworm" <<<"$out" && ! grep -q "Compiling" <<<"$out" &&
     pass "a builder image with Rust 1.80 stops before compiling and says docker pull rust:1-bookworm" ||
     fail "a builder image with Rust 1.80 (exit $code): $(tail -n 8 <<<"$out")"
-  docker image rm progjar-lab-standin/rust:old-rust-test >/dev/null 2>&1
 else
   fail "could not make the old-Rust stand-in: $(cat "$tmp/old.err")"
 fi
