@@ -247,8 +247,23 @@ offline_wanted() {
     ! docker image inspect "${LAB_DEBIAN_IMAGE:-debian:bookworm-slim}" >/dev/null 2>&1
 }
 
+# Removes untagged images of our builds (label progjar-lab.stage): with no
+# argument the replaced final images only; with a legacy build's log ($1) also
+# every stage image that build did not use (the ids it printed stay: its cache).
+prune_stages() {
+  local id
+  if [ -z "$1" ]; then
+    docker image prune -f --filter label=progjar-lab.stage=runtime >/dev/null 2>&1
+    return 0
+  fi
+  for id in $(docker images -q --filter dangling=true --filter label=progjar-lab.stage); do
+    grep -q -- "---> $id" "$1" || docker image rm "$id" >/dev/null 2>&1
+  done
+  return 0
+}
+
 images() {
-  local log code
+  local log="" code
   local -a args=()
   if offline_wanted; then
     say "registry-free build: base image from Debian's packages, binaries built here"
@@ -290,6 +305,13 @@ images() {
       fi
       die "building the image failed (see above; the whole output is in $log)"
     fi
+  fi
+  # What earlier builds left: the image this one replaced, and after a legacy
+  # build the stages of earlier ones that it did not use (its cache stays).
+  if [ "$BUILDER_ENV" = DOCKER_BUILDKIT=0 ] && [ -n "$log" ]; then
+    prune_stages "$log"
+  else
+    prune_stages ""
   fi
   say "image $IMAGE: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
 }
