@@ -144,6 +144,16 @@ fn findings(dir: &Path) -> serde_json::Value {
     .expect("findings.json is JSON")
 }
 
+/// A run folder of one client (command 1) against our time server.
+fn time_server_run(
+    scenario: &str,
+    env: &[(&str, &str)],
+    capture: &CaptureBuilder,
+    client: Outcome,
+) -> tempfile::TempDir {
+    folder(scenario, env, capture, &[client], Some(&OUR_TIME_SERVER))
+}
+
 fn echo_result(bytes: u64, pieces: u64, identical: bool, error: Option<&str>) -> EchoResult {
     EchoResult {
         server: "172.16.16.101:10000".into(),
@@ -483,13 +493,7 @@ fn our_time_server_answers_crlf_as_the_assignment_asks() {
         ),
         ("QUIT\\r\\n", CrlfOutcome::Closed),
     ]);
-    let dir = folder(
-        "t2-crlf",
-        &[],
-        &capture,
-        &[outcome(1, 0, "", Some(probe))],
-        Some(&OUR_TIME_SERVER),
-    );
+    let dir = time_server_run("t2-crlf", &[], &capture, outcome(1, 0, "", Some(probe)));
     let text = report(dir.path(), Lang::En);
     assert!(
         text.contains("`TIME\\n` got ERROR: `ERROR lines must end in CR LF\\r\\n`."),
@@ -537,13 +541,7 @@ fn a_time_session_counts_requests_split_over_segments_once() {
             error: None,
         }],
     };
-    let dir = folder(
-        "t2-time",
-        &[],
-        &capture,
-        &[outcome(1, 0, "", Some(run))],
-        Some(&OUR_TIME_SERVER),
-    );
+    let dir = time_server_run("t2-time", &[], &capture, outcome(1, 0, "", Some(run)));
     let text = report(dir.path(), Lang::En);
     assert!(
         text.contains("mesin-2 sent TIME 2 times and got 2 JAM replies (`JAM 10:00:00\\r\\n`, `JAM 10:00:01\\r\\n`), then QUIT; the server sent the first FIN."),
@@ -751,12 +749,11 @@ fn a_long_time_session_is_counted_whole_or_said_to_be_partial() {
         s.close(ServerToClient, 5.001);
         let mut capture = CaptureBuilder::new();
         capture.add_session(&s);
-        let dir = folder(
+        let dir = time_server_run(
             "t2-time",
             &[("T2_COUNT", &requests.to_string())],
             &capture,
-            &[outcome(1, 0, "", Some(good_time_run(requests)))],
-            Some(&OUR_TIME_SERVER),
+            outcome(1, 0, "", Some(good_time_run(requests))),
         );
         let text = report(dir.path(), Lang::En);
         if whole {
@@ -793,12 +790,11 @@ fn a_request_captured_out_of_order_is_still_one_request() {
     s.close(ServerToClient, 0.041);
     let mut capture = CaptureBuilder::new();
     capture.add_session(&s);
-    let dir = folder(
+    let dir = time_server_run(
         "t2-time",
         &[("T2_COUNT", "1")],
         &capture,
-        &[outcome(1, 0, "", Some(good_time_run(1)))],
-        Some(&OUR_TIME_SERVER),
+        outcome(1, 0, "", Some(good_time_run(1))),
     );
     let text = report(dir.path(), Lang::En);
     assert!(
@@ -853,12 +849,11 @@ fn a_probe_that_never_connected_gives_no_verdict_on_the_server() {
             ("QUIT\\r\\n", CrlfOutcome::NotSent),
         ])
     };
-    let dir = folder(
+    let dir = time_server_run(
         "t2-crlf",
         &[],
         &CaptureBuilder::new(),
-        &[outcome(1, 1, "", Some(probe))],
-        Some(&OUR_TIME_SERVER),
+        outcome(1, 1, "", Some(probe)),
     );
     let text = report(dir.path(), Lang::En);
     assert!(
@@ -884,13 +879,7 @@ fn a_client_that_ran_no_session_or_wrote_a_wrong_result_is_not_a_success() {
         interrupted: true,
         sessions: Vec::new(),
     };
-    let dir = folder(
-        "t2-time",
-        &[],
-        &capture,
-        &[outcome(1, 0, "", Some(empty))],
-        Some(&OUR_TIME_SERVER),
-    );
+    let dir = time_server_run("t2-time", &[], &capture, outcome(1, 0, "", Some(empty)));
     let text = report(dir.path(), Lang::En);
     assert!(
         text.contains("time-client on mesin-2 ran no session"),
@@ -898,12 +887,11 @@ fn a_client_that_ran_no_session_or_wrote_a_wrong_result_is_not_a_success() {
     );
     assert_eq!(findings(dir.path())["as_expected"], false);
     // An echo result where a time result belongs is a problem, said so.
-    let dir = folder(
+    let dir = time_server_run(
         "t2-time",
         &[],
         &capture,
-        &[outcome(1, 0, "", Some(echo_result(4, 1, true, None)))],
-        Some(&OUR_TIME_SERVER),
+        outcome(1, 0, "", Some(echo_result(4, 1, true, None))),
     );
     let text = report(dir.path(), Lang::En);
     assert!(
