@@ -15,10 +15,12 @@ build: ## Build every program (debug) into target/debug/
 release: ## Build optimized programs into target/release/
 	$(CARGO) build --workspace --release
 
-# Debian packages the tests need, as command:package.
-SETUP_TOOLS := shellcheck:shellcheck
+# Debian packages the tests need, as command:package: shellcheck for make lint;
+# tshark (with dumpcap) and nft to check pcap-summary's expert analysis against
+# tshark on real lossy loopback captures (pcap-summary/tests/expert_vs_tshark.rs).
+SETUP_TOOLS := shellcheck:shellcheck tshark:tshark dumpcap:tshark nft:nftables
 
-setup: ## Install what the tests need from Debian's packages when missing (shellcheck); as root or with sudo
+setup: ## Install what the tests need from Debian's packages when missing (shellcheck, tshark, nftables); as root or with sudo
 	@missing=""; \
 	for t in $(SETUP_TOOLS); do command -v "$${t%%:*}" >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
 	if [ -z "$$missing" ]; then echo "setup: nothing to install ($(foreach t,$(SETUP_TOOLS),$(firstword $(subst :, ,$(t)))) present)"; exit 0; fi; \

@@ -190,35 +190,36 @@ impl CommonFacts {
             .collect();
         let resent = relevant
             .iter()
-            .filter(|c| c.retransmissions + c.out_of_order > 0)
+            .filter(|c| c.retransmissions() + c.out_of_order() > 0)
             .map(|c| Resent {
                 conversation: c.id,
                 client: client_of(c),
-                retransmissions: c.retransmissions,
-                out_of_order: c.out_of_order,
+                retransmissions: c.retransmissions(),
+                out_of_order: c.out_of_order(),
                 bytes_resent: c
                     .payload_bytes
-                    .iter()
-                    .sum::<u64>()
-                    .saturating_sub(c.stream_bytes.iter().sum::<u64>()),
+                    .total()
+                    .saturating_sub(c.stream_bytes.total()),
             })
             .collect();
         let resets = relevant
             .iter()
             .filter_map(|c| {
-                let rst = c.teardown.iter().find(|s| s.flags.has(Flags::RST))?;
+                let rst = c.teardown.steps.iter().find(|s| s.flags.has(Flags::RST))?;
                 let fin_before = c
                     .teardown
+                    .steps
                     .iter()
                     .any(|s| s.flags.has(Flags::FIN) && s.time <= rst.time);
-                let kind =
-                    if c.handshake.syn_ack.is_none() && c.first_data.iter().all(Option::is_none) {
-                        ResetKind::Refused
-                    } else if fin_before {
-                        ResetKind::AfterFin
-                    } else {
-                        ResetKind::Aborted
-                    };
+                let kind = if c.handshake.syn_ack.is_none()
+                    && c.first_data.iter().all(|(_, first)| first.is_none())
+                {
+                    ResetKind::Refused
+                } else if fin_before {
+                    ResetKind::AfterFin
+                } else {
+                    ResetKind::Aborted
+                };
                 Some(Reset {
                     conversation: c.id,
                     client: client_of(c),

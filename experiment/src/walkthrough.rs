@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use pcap_summary::conversation::{Anomaly, Conversation, Dir, Step};
+use pcap_summary::conversation::{Conversation, Dir, Step};
 use pcap_summary::segment::Flags;
 
 use crate::lang::{Catalogue, Message};
@@ -68,10 +68,16 @@ pub fn walk(c: &Conversation, say: &Catalogue) -> String {
     }
     let _ = writeln!(out, "\n**{}**", say.word("walk-data"));
     for (i, segment) in c.segments.iter().enumerate() {
-        let marker = match segment.anomaly {
-            Some(Anomaly::Retransmission) => format!(" **({})**", say.word("walk-retransmission")),
-            Some(Anomaly::OutOfOrder) => format!(" **({})**", say.word("walk-out-of-order")),
-            None => String::new(),
+        // The expert analysis's flags (tshark's), each in the report's language.
+        let flags: Vec<String> = segment
+            .expert
+            .kinds()
+            .map(|kind| say.word(expert_message(kind.name)))
+            .collect();
+        let marker = if flags.is_empty() {
+            String::new()
+        } else {
+            format!(" **({})**", flags.join(", "))
         };
         let _ = writeln!(
             out,
@@ -95,10 +101,10 @@ pub fn walk(c: &Conversation, say: &Catalogue) -> String {
         let _ = writeln!(out, "\n{}", say.word("walk-data-explained"));
     }
     let _ = writeln!(out, "\n**{}**", say.word("walk-teardown"));
-    if c.teardown.is_empty() {
+    if c.teardown.steps.is_empty() {
         let _ = writeln!(out, "{}", say.word("walk-still-open"));
     }
-    for (i, step) in c.teardown.iter().enumerate() {
+    for (i, step) in c.teardown.steps.iter().enumerate() {
         let meaning = if step.flags.has(Flags::RST) {
             say.word("walk-rst")
         } else if step.flags.has(Flags::FIN) {
@@ -109,4 +115,45 @@ pub fn walk(c: &Conversation, say: &Catalogue) -> String {
         let _ = writeln!(out, "{}. {}: {meaning}", i + 1, step_words(c, step, say));
     }
     out
+}
+
+/// The catalogue's message for one of the expert analysis's flags.
+fn expert_message(flag: &str) -> &'static str {
+    match flag {
+        "retransmission" => "expert-retransmission",
+        "fast_retransmission" => "expert-fast-retransmission",
+        "spurious_retransmission" => "expert-spurious-retransmission",
+        "out_of_order" => "expert-out-of-order",
+        "duplicate_ack" => "expert-duplicate-ack",
+        "lost_segment" => "expert-lost-segment",
+        "ack_lost_segment" => "expert-ack-lost-segment",
+        "zero_window" => "expert-zero-window",
+        "window_full" => "expert-window-full",
+        "window_update" => "expert-window-update",
+        "keep_alive" => "expert-keep-alive",
+        "keep_alive_ack" => "expert-keep-alive-ack",
+        "zero_window_probe" => "expert-zero-window-probe",
+        _ => "expert-zero-window-probe-ack",
+    }
+}
+
+#[cfg(test)]
+mod expert_message_tests {
+    use super::expert_message;
+    use pcap_summary::expert::Expert;
+
+    #[test]
+    fn every_expert_flag_has_its_own_message() {
+        let ids: std::collections::BTreeSet<&str> = Expert::KINDS
+            .iter()
+            .map(|k| expert_message(k.name))
+            .collect();
+        assert_eq!(ids.len(), Expert::KINDS.len());
+        for kind in Expert::KINDS {
+            assert_eq!(
+                expert_message(kind.name),
+                format!("expert-{}", kind.name.replace('_', "-"))
+            );
+        }
+    }
 }

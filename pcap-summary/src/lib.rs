@@ -2,22 +2,29 @@
 //!
 //! Wireshark shows packets; this shows conversations: who opened them (the
 //! three-way handshake with relative sequence numbers), what each side sent
-//! (the PSH/ACK segments and their payloads), how they ended (FIN or RST),
-//! and which conversations overlapped in time. It reads the capture once,
-//! streaming, so memory grows with conversations, never with packets.
+//! (the PSH/ACK data segments and their payloads), how they ended (FIN or RST),
+//! which conversations overlapped in time, and what went wrong on the way
+//! (tshark's expert analysis: retransmissions, duplicate ACKs, zero windows).
+//! It reads the capture once, streaming, so memory grows with
+//! conversations, never with packets.
 //!
 //! - [`input`]: pcap and pcapng files, packet by packet, with clear errors.
 //! - [`link`]: from a link-layer frame (Ethernet, SLL, SLL2, raw IP, NULL) to IP.
-//! - [`segment`]: a TCP segment as the tracker needs it.
-//! - [`conversation`]: following each TCP conversation through its life.
+//! - [`segment`]: a TCP segment as the tracker needs it; [`seq`]: sequence
+//!   numbers that wrap; [`direction`]: the two directions and data per direction.
+//! - [`conversation`]: following each TCP conversation through its life;
+//!   [`expert`]: the flags its analysis gives segments.
 //! - [`report`]: the summary as data (and its JSON form).
 //! - [`text`] and [`timeline`]: the summary for people.
 
 pub mod conversation;
+pub mod direction;
+pub mod expert;
 pub mod input;
 pub mod link;
 pub mod report;
 pub mod segment;
+pub mod seq;
 pub mod text;
 pub mod timeline;
 

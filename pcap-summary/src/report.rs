@@ -8,7 +8,8 @@ use std::io::Read;
 
 use serde::Serialize;
 
-use crate::conversation::{Conversation, CountedOnly, Dir, Limits, Step, Tracker};
+use crate::conversation::{Conversation, CountedOnly, Limits, PerDir, Step, Tracker};
+use crate::expert::{Expert, ExpertCounts, MoreCounts};
 use crate::input::{read_frames_from, ChunkSource, Chunks, Cut, Frame, InputError, ReadAhead};
 use crate::link;
 use crate::segment::{tcp_segment, TcpSegment};
@@ -274,21 +275,6 @@ impl Serialize for ConversationList<'_> {
 }
 
 #[derive(Serialize)]
-struct PerDirection {
-    client_to_server: u64,
-    server_to_client: u64,
-}
-
-impl From<[u64; 2]> for PerDirection {
-    fn from(values: [u64; 2]) -> Self {
-        PerDirection {
-            client_to_server: values[Dir::ClientToServer as usize],
-            server_to_client: values[Dir::ServerToClient as usize],
-        }
-    }
-}
-
-#[derive(Serialize)]
 struct FlagCounts {
     syn: u64,
     syn_ack: u64,
@@ -355,9 +341,18 @@ struct JsonSegment<'a> {
     seq: u32,
     ack: u32,
     len: u32,
+    window: u32,
     payload: Payload<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    anomaly: Option<&'static str>,
+    /// Expert flags by name; absent when there are none.
+    #[serde(skip_serializing_if = "is_clean")]
+    analysis: Expert,
+    /// The flags in words ("retransmission of seq=1449 after 201 ms").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    analysis_words: Vec<String>,
+}
+
+fn is_clean(flags: &Expert) -> bool {
+    !flags.any()
 }
 
 #[derive(Serialize)]
@@ -375,21 +370,29 @@ struct JsonConversation<'a> {
     server: String,
     start: f64,
     end: f64,
-    packets: PerDirection,
+    packets: PerDir<u64>,
     /// On the wire, retransmissions included.
-    payload_bytes: PerDirection,
+    payload_bytes: PerDir<u64>,
     /// Each byte of the stream once.
-    stream_bytes: PerDirection,
+    stream_bytes: PerDir<u64>,
     /// `payload_bytes - stream_bytes`.
-    retransmitted_bytes: PerDirection,
+    retransmitted_bytes: PerDir<u64>,
     flags: FlagCounts,
     handshake: &'static str,
     close: &'static str,
     handshake_steps: JsonHandshakeSteps,
     teardown: Vec<JsonStep>,
     first_server_byte_delay: Option<f64>,
+    /// `analysis.retransmission` (tshark's meaning).
     retransmissions: u64,
+    /// `analysis.out_of_order`.
     out_of_order: u64,
+    /// Frames carrying each expert flag, as tshark counts them.
+    analysis: ExpertCounts,
+    /// The flags tshark also sets, beyond the eleven of `analysis`.
+    analysis_more: MoreCounts,
+    /// What each side's SYN announced.
+    syn_options: PerDir<Option<JsonSynOptions>>,
     segments: Vec<JsonSegment<'a>>,
     segments_not_shown: u64,
 }
@@ -402,10 +405,10 @@ impl<'a> From<&'a Conversation> for JsonConversation<'a> {
             server: endpoint(&c.server),
             start: c.start,
             end: c.end,
-            packets: c.packets.into(),
-            payload_bytes: c.payload_bytes.into(),
-            stream_bytes: c.stream_bytes.into(),
-            retransmitted_bytes: c.retransmitted_bytes().into(),
+            packets: c.packets,
+            payload_bytes: c.payload_bytes,
+            stream_bytes: c.stream_bytes,
+            retransmitted_bytes: c.retransmitted_bytes(),
             flags: FlagCounts {
                 syn: c.syn,
                 syn_ack: c.syn_ack,
@@ -420,10 +423,13 @@ impl<'a> From<&'a Conversation> for JsonConversation<'a> {
                 ack: c.handshake.ack.as_ref().map(JsonStep::from),
                 rtt: c.handshake.rtt(),
             },
-            teardown: c.teardown.iter().map(JsonStep::from).collect(),
+            teardown: c.teardown.steps.iter().map(JsonStep::from).collect(),
             first_server_byte_delay: c.first_server_byte_delay(),
-            retransmissions: c.retransmissions,
-            out_of_order: c.out_of_order,
+            retransmissions: c.retransmissions(),
+            out_of_order: c.out_of_order(),
+            analysis: c.analysis,
+            analysis_more: c.analysis.more,
+            syn_options: c.syn_options.map(|o| o.map(JsonSynOptions::from)),
             segments: c
                 .segments
                 .iter()
@@ -434,14 +440,35 @@ impl<'a> From<&'a Conversation> for JsonConversation<'a> {
                     seq: s.step.seq,
                     ack: s.step.ack,
                     len: s.len,
+                    window: s.window,
                     payload: Payload(&s.payload),
-                    anomaly: s.anomaly.map(|a| match a {
-                        crate::conversation::Anomaly::Retransmission => "retransmission",
-                        crate::conversation::Anomaly::OutOfOrder => "out-of-order",
-                    }),
+                    analysis: s.expert,
+                    analysis_words: if s.expert.any() {
+                        s.expert_words()
+                    } else {
+                        Vec::new()
+                    },
                 })
                 .collect(),
             segments_not_shown: c.segments_not_shown,
+        }
+    }
+}
+
+/// A SYN's options: `{"mss": 1460, "window_scale": 7, "sack_permitted": true}`.
+#[derive(Serialize)]
+struct JsonSynOptions {
+    mss: Option<u16>,
+    window_scale: Option<u8>,
+    sack_permitted: bool,
+}
+
+impl From<crate::segment::SynOptions> for JsonSynOptions {
+    fn from(o: crate::segment::SynOptions) -> Self {
+        JsonSynOptions {
+            mss: o.mss,
+            window_scale: o.window_scale,
+            sack_permitted: o.sack_permitted,
         }
     }
 }

@@ -3,11 +3,18 @@
 //! The payload *length* comes from the IP header, as Wireshark's `tcp.len`
 //! does, so a capture cut short by a small snapshot length still counts the
 //! bytes that were on the wire; the payload *bytes* are what was captured.
+//!
+//! The header itself is read through etherparse's typed view
+//! ([`TcpSlice`]); of the options, only those a SYN carries to set up the
+//! connection are kept ([`SynOptions`]): the others change nothing the
+//! analysis needs, and skipping them keeps the common case fast.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{IpNumber, LaxIpPayloadSlice, LaxIpSlice, TcpSlice};
+
+use crate::seq::SeqNumber;
 
 /// TCP header flags, as the bits of the header's flag byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,21 +102,74 @@ pub struct TcpSegment<'a> {
     /// Receiver address and port.
     pub dst: SocketAddr,
     /// Sequence number (absolute).
-    pub seq: u32,
-    /// Acknowledgment number (absolute).
-    pub ack: u32,
+    pub seq: SeqNumber,
+    /// Acknowledgment number (absolute; meaningful with the ACK flag).
+    pub ack: SeqNumber,
     /// Header flags.
     pub flags: Flags,
     /// Payload length on the wire.
     pub len: u32,
     /// Payload bytes captured (at most `len`).
     pub payload: &'a [u8],
+    /// The window field as sent (not yet scaled: see [`SynOptions`]).
+    pub window: u16,
+    /// What a SYN or SYN,ACK announced; empty for other segments.
+    pub syn_options: SynOptions,
+}
+
+/// The options a SYN (or SYN,ACK) uses to set up a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SynOptions {
+    /// Maximum segment size this side can receive.
+    pub mss: Option<u16>,
+    /// Window scale: this side's later windows are to be multiplied by
+    /// 2^shift (RFC 7323; a shift over 14 is taken as 14).
+    pub window_scale: Option<u8>,
+    /// Selective acknowledgment permitted.
+    pub sack_permitted: bool,
+}
+
+/// Largest window-scale shift RFC 7323 allows; larger ones are taken as it.
+pub const MAX_WINDOW_SHIFT: u8 = 14;
+
+impl SynOptions {
+    /// Reads the options of a SYN. An option that does not parse ends the
+    /// reading: what came before it is kept.
+    fn read(tcp: &TcpSlice<'_>) -> Self {
+        use etherparse::TcpOptionElement as Option_;
+        let mut found = SynOptions::default();
+        for option in tcp.options_iterator() {
+            match option {
+                Ok(Option_::MaximumSegmentSize(mss)) => found.mss = Some(mss),
+                Ok(Option_::WindowScale(shift)) => {
+                    found.window_scale = Some(shift.min(MAX_WINDOW_SHIFT));
+                }
+                Ok(Option_::SelectiveAcknowledgementPermitted) => found.sack_permitted = true,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        found
+    }
 }
 
 impl TcpSegment<'_> {
     /// Sequence space the segment uses: its data, plus one for SYN and for FIN.
     pub fn seq_len(&self) -> u32 {
-        self.len + u32::from(self.flags.has(Flags::SYN)) + u32::from(self.flags.has(Flags::FIN))
+        self.len
+            .saturating_add(u32::from(self.flags.has(Flags::SYN)))
+            .saturating_add(u32::from(self.flags.has(Flags::FIN)))
+    }
+
+    /// The sequence number after this segment, as tshark counts it: its
+    /// data, plus one for a SYN or a FIN (one, even with both).
+    pub fn end(&self) -> SeqNumber {
+        self.seq + self.len + u32::from(self.any_of(Flags::SYN | Flags::FIN))
+    }
+
+    /// Whether any of `bits` is set: `segment.any_of(Flags::SYN | Flags::FIN)`.
+    pub fn any_of(&self, bits: u8) -> bool {
+        self.flags.0 & bits != 0
     }
 }
 
@@ -174,14 +234,21 @@ pub fn tcp_segment(ip: &[u8]) -> Option<TcpSegment<'_>> {
             flags |= bit;
         }
     }
+    let syn_options = if tcp.syn() {
+        SynOptions::read(&tcp)
+    } else {
+        SynOptions::default()
+    };
     Some(TcpSegment {
         src: SocketAddr::new(src_ip, tcp.source_port()),
         dst: SocketAddr::new(dst_ip, tcp.destination_port()),
-        seq: tcp.sequence_number(),
-        ack: tcp.acknowledgment_number(),
+        seq: SeqNumber(tcp.sequence_number()),
+        ack: SeqNumber(tcp.acknowledgment_number()),
         flags: Flags(flags),
         len: u32::try_from(len).unwrap_or(u32::MAX),
         payload: captured,
+        window: tcp.window_size(),
+        syn_options,
     })
 }
 

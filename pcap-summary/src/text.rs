@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::conversation::{Anomaly, Conversation, DataSegment, Dir, Step};
+use crate::conversation::{Conversation, Dir, Segment, Step};
 use crate::report::Summary;
 use crate::timeline;
 
@@ -68,18 +68,25 @@ fn hex_dump(bytes: &[u8], indent: &str) -> String {
     out
 }
 
-fn segment_lines(segment: &DataSegment, out: &mut String) {
-    let anomaly = match segment.anomaly {
-        Some(Anomaly::Retransmission) => "  [retransmission]",
-        Some(Anomaly::OutOfOrder) => "  [out of order]",
-        None => "",
+fn segment_lines(segment: &Segment, out: &mut String) {
+    let anomaly = if segment.expert.any() {
+        format!("  [{}]", segment.expert_words().join("; "))
+    } else {
+        String::new()
     };
     let cut = if (segment.payload.len() as u64) < u64::from(segment.len) {
         "..."
     } else {
         ""
     };
-    if is_text(&segment.payload) {
+    if segment.len == 0 {
+        let _ = writeln!(
+            out,
+            "    {} len=0 win={}{anomaly}",
+            step_line(&segment.step),
+            segment.window
+        );
+    } else if is_text(&segment.payload) {
         let _ = writeln!(
             out,
             "    {} len={:<5} \"{}\"{cut}{anomaly}",
@@ -107,14 +114,18 @@ pub fn compact(c: &Conversation) -> String {
         c.server,
         c.start,
         c.end,
-        c.packets[0],
-        c.packets[1],
-        c.payload_bytes[0],
-        c.payload_bytes[1],
+        c.packets[Dir::ClientToServer],
+        c.packets[Dir::ServerToClient],
+        c.payload_bytes[Dir::ClientToServer],
+        c.payload_bytes[Dir::ServerToClient],
         if c.stream_bytes == c.payload_bytes {
             String::new()
         } else {
-            format!(" (stream {}/{})", c.stream_bytes[0], c.stream_bytes[1])
+            format!(
+                " (stream {}/{})",
+                c.stream_bytes[Dir::ClientToServer],
+                c.stream_bytes[Dir::ServerToClient]
+            )
         },
         c.handshake.status(),
         c.close_kind(),
@@ -135,7 +146,12 @@ pub fn full(c: &Conversation) -> String {
     let _ = writeln!(
         out,
         "  {:.6} .. {:.6} s; packets c->s {}, s->c {}; payload bytes c->s {}, s->c {}",
-        c.start, c.end, c.packets[0], c.packets[1], c.payload_bytes[0], c.payload_bytes[1]
+        c.start,
+        c.end,
+        c.packets[Dir::ClientToServer],
+        c.packets[Dir::ServerToClient],
+        c.payload_bytes[Dir::ClientToServer],
+        c.payload_bytes[Dir::ServerToClient]
     );
     if c.stream_bytes != c.payload_bytes {
         // The wire figure counts resent bytes again; a report wants the stream's.
@@ -143,7 +159,10 @@ pub fn full(c: &Conversation) -> String {
         let _ = writeln!(
             out,
             "  stream bytes (each byte once) c->s {}, s->c {}; resent on the wire c->s {}, s->c {}",
-            c.stream_bytes[0], c.stream_bytes[1], resent[0], resent[1]
+            c.stream_bytes[Dir::ClientToServer],
+            c.stream_bytes[Dir::ServerToClient],
+            resent[Dir::ClientToServer],
+            resent[Dir::ServerToClient]
         );
     }
     let hs = &c.handshake;
@@ -167,7 +186,7 @@ pub fn full(c: &Conversation) -> String {
     if c.segments.is_empty() {
         let _ = writeln!(out, "  data: none");
     } else {
-        let _ = writeln!(out, "  data segments:");
+        let _ = writeln!(out, "  segments (data, and those the analysis flagged):");
         for segment in &c.segments {
             segment_lines(segment, &mut out);
         }
@@ -180,7 +199,7 @@ pub fn full(c: &Conversation) -> String {
         }
     }
     let _ = writeln!(out, "  teardown: {}", teardown_story(c));
-    for step in &c.teardown {
+    for step in &c.teardown.steps {
         let _ = writeln!(out, "    {}", step_line(step));
     }
     if let Some(delay) = c.first_server_byte_delay() {
@@ -190,12 +209,28 @@ pub fn full(c: &Conversation) -> String {
             millis(delay)
         );
     }
-    let _ = writeln!(
-        out,
-        "  anomalies: {} retransmission(s), {} out of order",
-        c.retransmissions, c.out_of_order
-    );
+    out.push_str(&analysis_lines(c));
     out
+}
+
+/// The expert analysis's counts, in words, or that it found nothing.
+fn analysis_lines(c: &Conversation) -> String {
+    let found: Vec<String> = c
+        .analysis
+        .by_name()
+        .iter()
+        .zip(crate::expert::Expert::KINDS)
+        .filter(|((_, n), _)| *n > 0)
+        .map(|((_, n), kind)| format!("{n} {}", kind.words))
+        .collect();
+    if found.is_empty() {
+        "  analysis (as tshark's expert info): nothing unusual\n".to_string()
+    } else {
+        format!(
+            "  analysis (as tshark's expert info): {}\n",
+            found.join(", ")
+        )
+    }
 }
 
 fn teardown_story(c: &Conversation) -> String {
@@ -205,6 +240,7 @@ fn teardown_story(c: &Conversation) -> String {
     };
     if let Some(rst) = c
         .teardown
+        .steps
         .iter()
         .find(|s| s.flags.has(crate::segment::Flags::RST))
     {
@@ -212,12 +248,14 @@ fn teardown_story(c: &Conversation) -> String {
     }
     match c
         .teardown
+        .steps
         .iter()
         .find(|s| s.flags.has(crate::segment::Flags::FIN))
     {
         Some(first) => {
             let other = c
                 .teardown
+                .steps
                 .iter()
                 .any(|s| s.dir != first.dir && s.flags.has(crate::segment::Flags::FIN));
             format!(

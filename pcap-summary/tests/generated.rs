@@ -5,6 +5,7 @@
 
 mod shapes;
 
+use pcap_summary::direction::PerDir;
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -17,9 +18,13 @@ use pcap_summary::{summarize, summarize_from, text, timeline, Options, Summary};
 use progjar_testkit::{CaptureBuilder, Direction::*, Link, TcpSession};
 
 /// A TIME/QUIT session between `c` and `s` starting at `t0` seconds; the
-/// server closes first, at `t0 + 0.021`.
+/// server closes first, at `t0 + 0.021`. Each start time gets its own
+/// initial sequence numbers, as a real TCP picks new ones per connection
+/// (a SYN with the same one would be the old SYN sent again).
 fn time_session(c: &str, s: &str, t0: f64) -> TcpSession {
-    let mut session = TcpSession::new(c, s);
+    let isn = ((t0 * 1000.0) as u32).wrapping_mul(2_654_435_761);
+    let mut session =
+        TcpSession::new(c, s).with_initial_sequence_numbers(isn ^ 0x1000, isn ^ 0x5000_0000);
     session.handshake(t0);
     session.send(ClientToServer, t0 + 0.010, b"TIME\r\n");
     session.send(ServerToClient, t0 + 0.011, b"JAM 10:00:00\r\n");
@@ -81,7 +86,11 @@ fn linux_cooked_sll_and_sll2_captures_are_read() {
         let summary = summary_of(&pcap_of(link, std::slice::from_ref(&session)));
         assert_eq!(summary.tcp_packets, 9, "{link:?}");
         assert_eq!(summary.conversations.len(), 1, "{link:?}");
-        assert_eq!(summary.conversations[0].payload_bytes, [12, 14], "{link:?}");
+        assert_eq!(
+            summary.conversations[0].payload_bytes,
+            PerDir::new(12, 14),
+            "{link:?}"
+        );
     }
 }
 

@@ -102,8 +102,10 @@ fn a_syn_flood_costs_little_per_conversation_and_nothing_past_the_limits() {
     let peak = peak_while_summarizing(&capture, all_kept);
     let per_conversation = peak / SYNS as usize;
     eprintln!("all kept: {peak} bytes at the peak, {per_conversation} per conversation");
+    // About 700: the expert analysis keeps each side's sequence and window
+    // state (tshark's), about 170 bytes of it.
     assert!(
-        per_conversation < 600,
+        per_conversation < 800,
         "{per_conversation} bytes per kept conversation ({peak} bytes at the peak)"
     );
 

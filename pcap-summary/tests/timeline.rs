@@ -174,7 +174,7 @@ fn packets_out_of_time_order_span_the_earliest_to_the_latest_time() {
     assert!(c.start <= c.end);
     assert_eq!(
         c.first_data,
-        [Some(0.5), Some(0.8)],
+        pcap_summary::direction::PerDir::new(Some(0.5), Some(0.8)),
         "the earliest data times"
     );
     assert_eq!(

@@ -1,5 +1,6 @@
 //! The captures the kit writes read in pcap-summary as the story they tell.
 
+use pcap_summary::direction::PerDir;
 use progjar_testkit::{CaptureBuilder, Direction::*, Link, TcpSession};
 
 fn summary(capture: &CaptureBuilder) -> pcap_summary::Summary {
@@ -28,10 +29,15 @@ fn a_session_reads_as_complete_handshake_payload_each_way_and_fin_close() {
     assert_eq!(c.handshake.status(), "complete");
     let syn_ack = c.handshake.syn_ack.as_ref().expect("SYN,ACK");
     assert_eq!((syn_ack.seq, syn_ack.ack), (0, 1));
-    assert_eq!(c.payload_bytes, [100, 100]);
+    assert_eq!(c.payload_bytes, PerDir::new(100, 100));
     assert_eq!(c.close_kind(), "fin");
-    assert_eq!(c.teardown.len(), 3, "FIN, FIN, last ACK: {:?}", c.teardown);
-    assert_eq!((c.retransmissions, c.out_of_order), (0, 0));
+    assert_eq!(
+        c.teardown.steps.len(),
+        3,
+        "FIN, FIN, last ACK: {:?}",
+        c.teardown.steps
+    );
+    assert_eq!((c.retransmissions(), c.out_of_order()), (0, 0));
     // Relative sequence numbers as Wireshark shows them.
     let last = c.segments.last().expect("data");
     assert_eq!((last.step.seq, last.step.ack), (65, 101));
@@ -51,9 +57,17 @@ fn retransmissions_holes_and_resets_are_seen_as_such() {
     let mut capture = CaptureBuilder::new();
     capture.add_session(&session);
     let c = &summary(&capture).conversations[0];
-    assert_eq!(c.retransmissions, 1);
-    assert_eq!(c.out_of_order, 1, "the missed segment fills the hole late");
-    assert_eq!(c.payload_bytes[0], 16, "bytes on the wire");
+    // tshark's rules: both late segments come long (over 3 ms) after the
+    // highest one, so both count as retransmissions, even the one that
+    // fills the hole; "cccc" came after a gap.
+    assert_eq!(c.retransmissions(), 2);
+    assert_eq!(c.out_of_order(), 0);
+    assert_eq!(c.analysis.lost_segment, 1, "the gap before cccc");
+    assert_eq!(
+        c.payload_bytes[pcap_summary::direction::Dir::ClientToServer],
+        16,
+        "bytes on the wire"
+    );
     assert_eq!(c.close_kind(), "rst");
 }
 

@@ -211,8 +211,6 @@ walk-syn-ack = the server agrees (SYN) and acknowledges the client's SYN (ack=1 
 walk-ack = the client acknowledges the server's SYN; the connection is open. Handshake round trip: { $rtt } ms.
 walk-no-handshake = The capture does not hold the whole handshake.
 walk-data = Data (PSH,ACK segments).
-walk-retransmission = sent again
-walk-out-of-order = out of order
 walk-more-segments = ... and { $n } more data { $n ->
     [one] segment
    *[other] segments
@@ -224,3 +222,19 @@ walk-still-open = The connection was still open at the end of the capture.
 walk-rst = RST: the connection is aborted.
 walk-fin = FIN: this side has nothing more to send.
 walk-last-ack = the last ACK: the other side's FIN is acknowledged; the connection is closed.
+
+## The expert analysis's flags on a segment (tshark's names), in the walk-through
+expert-retransmission = sent again
+expert-fast-retransmission = fast retransmission: sent again at once after duplicate ACKs
+expert-spurious-retransmission = spurious retransmission: sent again though already acknowledged
+expert-out-of-order = out of order
+expert-duplicate-ack = duplicate ACK
+expert-lost-segment = a segment before this one was not captured
+expert-ack-lost-segment = acknowledges a segment that was not captured
+expert-zero-window = zero window: the receiver has no room
+expert-window-full = fills the receiver's window
+expert-window-update = window update
+expert-keep-alive = keep-alive
+expert-keep-alive-ack = keep-alive ACK
+expert-zero-window-probe = zero-window probe
+expert-zero-window-probe-ack = zero-window probe ACK

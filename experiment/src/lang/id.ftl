@@ -135,8 +135,6 @@ walk-syn-ack = server setuju (SYN) dan mengakui SYN klien (ack=1 = seq klien + 1
 walk-ack = klien mengakui SYN server; koneksi terbuka. Waktu handshake: { $rtt } ms.
 walk-no-handshake = Tangkapan tidak memuat handshake lengkap.
 walk-data = Data (segmen PSH,ACK).
-walk-retransmission = dikirim ulang
-walk-out-of-order = tidak berurutan
 walk-more-segments = ... dan { $n } segmen data lagi (lihat summary.txt).
 walk-no-data = Tidak ada data yang dikirim.
 walk-data-explained = PSH meminta penerima segera menyerahkan data ke program; ACK mengakui semua byte sampai nomornya, sehingga ack tiap sisi bertambah sebanyak panjang payload sisi lain.
@@ -145,3 +143,19 @@ walk-still-open = Koneksi masih terbuka di akhir tangkapan.
 walk-rst = RST: koneksi dibatalkan.
 walk-fin = FIN: sisi ini tidak akan mengirim data lagi.
 walk-last-ack = ACK terakhir: FIN sisi lain diakui; koneksi tertutup.
+
+## The expert analysis's flags on a segment (tshark's names), in the walk-through
+expert-retransmission = dikirim ulang
+expert-fast-retransmission = fast retransmission: langsung dikirim ulang setelah ACK duplikat
+expert-spurious-retransmission = spurious retransmission: dikirim ulang padahal sudah di-ACK
+expert-out-of-order = tidak berurutan
+expert-duplicate-ack = ACK duplikat
+expert-lost-segment = segmen sebelum ini tidak tertangkap
+expert-ack-lost-segment = meng-ACK segmen yang tidak tertangkap
+expert-zero-window = window nol: penerima tidak punya ruang
+expert-window-full = memenuhi window penerima
+expert-window-update = pembaruan window
+expert-keep-alive = keep-alive
+expert-keep-alive-ack = ACK keep-alive
+expert-zero-window-probe = probe window nol
+expert-zero-window-probe-ack = ACK probe window nol

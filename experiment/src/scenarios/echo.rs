@@ -60,11 +60,11 @@ impl EchoFacts {
             .map(|c| EchoConversation {
                 conversation: c.id,
                 client: client_of(c),
-                stream_sent: c.stream_bytes[Dir::ClientToServer as usize],
-                stream_back: c.stream_bytes[Dir::ServerToClient as usize],
-                wire_sent: c.payload_bytes[Dir::ClientToServer as usize],
-                wire_back: c.payload_bytes[Dir::ServerToClient as usize],
-                resent_segments: c.retransmissions,
+                stream_sent: c.stream_bytes[Dir::ClientToServer],
+                stream_back: c.stream_bytes[Dir::ServerToClient],
+                wire_sent: c.payload_bytes[Dir::ClientToServer],
+                wire_back: c.payload_bytes[Dir::ServerToClient],
+                resent_segments: c.retransmissions(),
                 handshake_done: c.handshake.syn_ack.is_some(),
             })
             .collect();

@@ -59,10 +59,11 @@ pub struct IterativeFacts {
 }
 
 fn served(c: &Conversation) -> Option<Served> {
-    let first_echo = c.first_data[Dir::ServerToClient as usize]?;
+    let first_echo = c.first_data[Dir::ServerToClient]?;
     let connected = c.handshake.ack.as_ref().map_or(c.start, |step| step.time);
     let ended = c
         .teardown
+        .steps
         .iter()
         .find(|s| s.flags.has(Flags::FIN) || s.flags.has(Flags::RST))
         .map_or(c.end, |s| s.time);

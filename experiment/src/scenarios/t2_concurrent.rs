@@ -72,7 +72,7 @@ impl Scenario for Concurrent {
         let clients: BTreeSet<String> = relevant.iter().map(|c| client_of(c)).collect();
         let served: Vec<(f64, f64)> = relevant
             .iter()
-            .filter_map(|c| Some((c.first_data[Dir::ServerToClient as usize]?, c.end)))
+            .filter_map(|c| Some((c.first_data[Dir::ServerToClient]?, c.end)))
             .collect();
         let facts = ConcurrentFacts {
             connections: relevant.len(),

@@ -53,7 +53,7 @@ impl TimeConversation {
     pub fn of(c: &pcap_summary::conversation::Conversation) -> TimeConversation {
         let asked = Lines::of(c, Dir::ClientToServer);
         let answered = Lines::of(c, Dir::ServerToClient);
-        let first_fin_by = match c.teardown.iter().find(|s| s.flags.has(Flags::FIN)) {
+        let first_fin_by = match c.teardown.steps.iter().find(|s| s.flags.has(Flags::FIN)) {
             Some(s) if s.dir == Dir::ClientToServer => "client",
             Some(_) => "server",
             None => "nobody",
@@ -76,6 +76,7 @@ impl TimeConversation {
             complete,
             reset_by: c
                 .teardown
+                .steps
                 .iter()
                 .find(|s| s.flags.has(Flags::RST))
                 .map(|s| sender_of(c, s.dir)),
