@@ -160,6 +160,7 @@ impl Evidence {
                 segments: SEGMENTS_KEPT,
                 ..Limits::default()
             },
+            ..Options::default()
         };
         let summary = summarize(std::io::BufReader::new(capture), &options)?;
         let mut problems = Vec::new();

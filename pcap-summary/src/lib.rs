@@ -14,12 +14,14 @@
 //!   numbers that wrap; [`direction`]: the two directions and data per direction.
 //! - [`conversation`]: following each TCP conversation through its life;
 //!   [`expert`]: the flags its analysis gives segments.
+//! - [`follow`]: one conversation's bytes each way, once, in stream order.
 //! - [`report`]: the summary as data (and its JSON form).
 //! - [`text`] and [`timeline`]: the summary for people.
 
 pub mod conversation;
 pub mod direction;
 pub mod expert;
+pub mod follow;
 pub mod input;
 pub mod link;
 pub mod report;

@@ -67,6 +67,13 @@ struct Args {
     /// Also write the timeline as an SVG picture to this file.
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
+
+    /// Print conversation ID's whole byte stream both ways instead of the
+    /// summary: each byte once, in stream order (retransmitted bytes not
+    /// repeated), text escaped, other bytes as hex and ASCII, with each
+    /// side's total; like `tshark -z follow,tcp,ascii,ID`.
+    #[arg(long, value_name = "ID", conflicts_with = "json")]
+    follow: Option<usize>,
 }
 
 const EXIT_BAD_INPUT: u8 = 2;
@@ -80,6 +87,7 @@ fn main() -> ExitCode {
             payload_bytes: args.payload_bytes,
             conversations: args.max_conversations,
         },
+        follow: args.follow,
     };
     let name = args.file.display().to_string();
     let result = if name == "-" {
@@ -117,6 +125,29 @@ fn main() -> ExitCode {
         if let Err(e) = std::fs::write(path, timeline::svg(&selected, summary.duration)) {
             eprintln!("pcap-summary: cannot write {}: {e}", path.display());
         }
+    }
+    if let Some(id) = args.follow {
+        let Some(followed) = &summary.followed else {
+            eprintln!(
+                "pcap-summary: {name} has no conversation {id} (it has {}: 0 to {})",
+                summary.conversations.len(),
+                summary.conversations.len().saturating_sub(1)
+            );
+            return ExitCode::from(EXIT_BAD_INPUT);
+        };
+        let c = summary.conversations.iter().find(|c| c.id == id);
+        let (client, server) = c.map_or((String::new(), String::new()), |c| {
+            (c.client.to_string(), c.server.to_string())
+        });
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(followed.render(&client, &server).as_bytes());
+        return match &summary.cut {
+            Some(cut) => {
+                eprintln!("pcap-summary: {name}: {cut}");
+                ExitCode::from(EXIT_CUT)
+            }
+            None => ExitCode::SUCCESS,
+        };
     }
     let stdout = std::io::stdout();
     // Large writes: a big capture's JSON is tens of megabytes, and stdout's

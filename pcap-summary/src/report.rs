@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::conversation::{Conversation, CountedOnly, Limits, PerDir, Step, Tracker};
 use crate::expert::{Expert, ExpertCounts, MoreCounts};
+use crate::follow::FollowedStream;
 use crate::input::{read_frames_from, ChunkSource, Chunks, Cut, Frame, InputError, ReadAhead};
 use crate::link;
 use crate::segment::{tcp_segment, TcpSegment};
@@ -19,6 +20,8 @@ use crate::segment::{tcp_segment, TcpSegment};
 pub struct Options {
     /// Detail limits.
     pub limits: Limits,
+    /// Follow this conversation's byte streams ([`Summary::followed`]).
+    pub follow: Option<usize>,
 }
 
 /// Everything found in one capture.
@@ -41,6 +44,9 @@ pub struct Summary {
     pub max_concurrent: usize,
     /// Where the file broke off, if it did.
     pub cut: Option<Cut>,
+    /// The conversation [`Options::follow`] named, its bytes put back in
+    /// order (None when not asked for, or no such conversation).
+    pub followed: Option<FollowedStream>,
 }
 
 impl Summary {
@@ -135,12 +141,30 @@ pub fn summarize_with_read_ahead<R: Read + Send + 'static>(
 pub fn summarize_from(source: impl ChunkSource, options: &Options) -> Result<Summary, InputError> {
     let mut front = FrontEnd::default();
     let mut tracker = Tracker::new(options.limits);
+    let mut followed = options.follow.map(FollowedStream::new);
     let cut = read_frames_from(source, |frame| {
         if let Some((time, segment)) = front.segment(&frame) {
-            tracker.observe(time, &segment);
+            let went = tracker.observe(time, &segment);
+            if let (Some(follow), Some((id, dir))) = (followed.as_mut(), went) {
+                if follow.conversation == id {
+                    follow.observe(dir, &segment);
+                }
+            }
         }
     })?;
-    Ok(front.finish(tracker, cut, options.limits.conversations))
+    let mut summary = front.finish(tracker, cut, options.limits.conversations);
+    if let Some(mut follow) = followed {
+        follow.finish();
+        // A conversation that never was has nothing to show.
+        if summary
+            .conversations
+            .iter()
+            .any(|c| c.id == follow.conversation)
+        {
+            summary.followed = Some(follow);
+        }
+    }
+    Ok(summary)
 }
 
 /// From frames to TCP segments with their times, counting frames as they pass.
@@ -180,6 +204,7 @@ impl FrontEnd {
             counted_only,
             max_conversations,
             cut,
+            followed: None,
         }
     }
 }

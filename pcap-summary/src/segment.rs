@@ -40,13 +40,15 @@ impl Flags {
     }
 
     /// SYN without ACK: the first step of a handshake.
+    #[inline]
     pub fn is_syn(self) -> bool {
-        self.has(Self::SYN) && !self.has(Self::ACK)
+        self.0 & (Self::SYN | Self::ACK) == Self::SYN
     }
 
     /// SYN with ACK: the second step.
+    #[inline]
     pub fn is_syn_ack(self) -> bool {
-        self.has(Self::SYN | Self::ACK)
+        self.0 & (Self::SYN | Self::ACK) == Self::SYN | Self::ACK
     }
 }
 

@@ -38,13 +38,13 @@ fn step_line(step: &Step) -> String {
 
 /// Payload bytes that are text (printable ASCII, CR, LF, TAB) show escaped;
 /// anything else as a hex dump, like `tshark -z follow,tcp,hex`.
-fn is_text(bytes: &[u8]) -> bool {
+pub(crate) fn is_text(bytes: &[u8]) -> bool {
     bytes
         .iter()
         .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\r' | b'\n' | b'\t'))
 }
 
-fn hex_dump(bytes: &[u8], indent: &str) -> String {
+pub(crate) fn hex_dump(bytes: &[u8], indent: &str) -> String {
     let mut out = String::new();
     for (i, chunk) in bytes.chunks(16).enumerate() {
         let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();

@@ -314,6 +314,44 @@ fn connect_with_mss(port: u16, mss: u32) -> TcpStream {
     socket.into()
 }
 
+/// `--follow 0` of `file` gives back exactly what each side's program wrote,
+/// each byte once, though the capture holds some of them twice.
+fn assert_followed_stream_is(file: &Path, client_sent: &[u8], server_sent: &[u8]) {
+    use pcap_summary::direction::Dir;
+    let options = pcap_summary::Options {
+        follow: Some(0),
+        ..Default::default()
+    };
+    let summary = pcap_summary::summarize(std::fs::File::open(file).expect("capture"), &options)
+        .expect("readable");
+    let followed = summary.followed.expect("conversation 0 followed");
+    let side = |dir: Dir| -> Vec<u8> {
+        followed
+            .chunks
+            .iter()
+            .filter(|(d, _)| *d == dir)
+            .flat_map(|(_, bytes)| bytes.iter().copied())
+            .collect()
+    };
+    let client = side(Dir::ClientToServer);
+    let first_difference = client.iter().zip(client_sent).position(|(a, b)| a != b);
+    assert!(
+        client == client_sent,
+        "the client's stream, once: followed {} of {} bytes, first difference at {first_difference:?}, \
+         {} bytes stuck behind a hole the capture never filled",
+        client.len(),
+        client_sent.len(),
+        followed.stuck[Dir::ClientToServer]
+    );
+    assert_eq!(side(Dir::ServerToClient), server_sent);
+    let wire = summary.conversations[0].payload_bytes[Dir::ClientToServer];
+    eprintln!(
+        "followed: {} bytes from the client ({wire} on the wire), {} from the server",
+        client_sent.len(),
+        server_sent.len()
+    );
+}
+
 #[test]
 fn a_lossy_transfer_on_loopback_gets_tsharks_flags() {
     if !loopback_captures_possible() {
@@ -353,6 +391,7 @@ fn a_lossy_transfer_on_loopback_gets_tsharks_flags() {
     drop(loss);
     let file = capture.finish();
     assert_eq!(got, sent, "TCP delivered every byte, whatever was lost");
+    assert_followed_stream_is(&file, &sent, b"thanks\n");
     let theirs = assert_agrees_with_tshark(&file);
     assert!(
         total(&theirs, "retransmission") > 0 && total(&theirs, "duplicate_ack") > 0,

@@ -29,6 +29,7 @@ fn summary_with(capture: &CaptureBuilder, conversations: usize) -> Summary {
             conversations,
             ..Limits::default()
         },
+        ..Options::default()
     };
     summarize(capture.to_pcap_bytes().as_slice(), &options).expect("readable")
 }

@@ -74,7 +74,11 @@ fn syn_flood(count: u32) -> Vec<u8> {
 fn peak_while_summarizing(capture: &[u8], limits: Limits) -> usize {
     let before = IN_USE.load(Relaxed);
     PEAK.store(before, Relaxed);
-    let summary = summarize(capture, &Options { limits }).expect("readable");
+    let options = Options {
+        limits,
+        ..Options::default()
+    };
+    let summary = summarize(capture, &options).expect("readable");
     let peak = PEAK.load(Relaxed) - before;
     drop(summary);
     peak

@@ -306,7 +306,8 @@ impl Conversation {
             && self.base_seq[self.dir_of(segment)].is_some_and(|base| base != segment.seq)
     }
 
-    fn observe(&mut self, time: f64, segment: &TcpSegment<'_>, limits: &Limits) {
+    /// Adds `segment` and returns the way it went.
+    fn observe(&mut self, time: f64, segment: &TcpSegment<'_>, limits: &Limits) -> Dir {
         let dir = self.dir_of(segment);
         let flags = segment.flags;
         // Times can step back: the conversation spans the earliest to the latest.
@@ -324,7 +325,9 @@ impl Conversation {
         let verdict = sequence::analyze((this, reverse), segment, time, self.first_rtt.rtt);
         let window = this.window.bytes(segment);
         window::after_segment(&mut this.window, &mut reverse.window, segment);
-        self.first_rtt.observe(time, flags);
+        if self.first_rtt.rtt.is_none() {
+            self.first_rtt.observe(time, flags);
+        }
         self.analysis.add(verdict.flags);
         if flags.has(Flags::SYN) {
             self.syn_options[dir] = Some(segment.syn_options);
@@ -341,6 +344,7 @@ impl Conversation {
             self.keep(limits, segment, &step, window, verdict);
         }
         self.teardown.follow(&step, segment);
+        dir
     }
 
     /// Each side's relative zero, as Wireshark sets it: a SYN's sequence

@@ -19,6 +19,8 @@
 //!   other way (`ack_lost_segment`);
 //! - an empty segment repeating the last ACK and window is a *duplicate ACK*.
 
+use std::collections::VecDeque;
+
 use super::window::{self, Window};
 use crate::direction::PerDir;
 use crate::expert::Expert;
@@ -53,11 +55,13 @@ pub struct Flow {
     last_flags: Expert,
     /// This side's window.
     pub window: Window,
-    /// Segments sent and not yet acknowledged, oldest first: `(start, end,
-    /// time)`. Boxed, since most conversations never need it.
-    // A box is 8 bytes in every conversation, an empty Vec 24.
+    /// Data segments sent and not yet acknowledged, oldest first: `(end,
+    /// time)`. An ACK removes them from the front (the oldest are the first
+    /// acknowledged), so each segment costs one push and one pop. Boxed,
+    /// since most conversations never need it.
+    // A box is 8 bytes in every conversation, an empty VecDeque 32.
     #[allow(clippy::box_collection)]
-    unacked: Option<Box<Vec<(SeqNumber, SeqNumber, f64)>>>,
+    unacked: Option<Box<VecDeque<(SeqNumber, f64)>>>,
 }
 
 /// What the analysis says about one segment.
@@ -108,8 +112,10 @@ pub fn analyze(
     let flags = &mut verdict.flags;
     let (seq, ack, len) = (segment.seq, segment.ack, segment.len);
     let plain = window::is_plain(segment);
-    let repeats_ack = len == 0 && this.expects(seq) && ack == this.last_ack.0 && plain;
+    let field = u32::from(segment.window);
 
+    // The checks in tshark's order. Most of them are for segments of one
+    // length only, so the common cases (data, or an empty ACK) test few.
     'forward: {
         if len == 1 && this.expects(seq) && reverse.window.field == 0 {
             flags.set(Expert::ZERO_WINDOW_PROBE);
@@ -122,35 +128,34 @@ pub fn analyze(
             if seq > next && !segment.flags.has(Flags::RST) {
                 flags.set(Expert::LOST_SEGMENT);
             }
+            if len <= 1 && seq == next - 1 && plain {
+                flags.set(Expert::KEEP_ALIVE);
+            }
         }
-        if len <= 1 && this.next_seq.is_some_and(|(next, _)| seq == next - 1) && plain {
-            flags.set(Expert::KEEP_ALIVE);
-        }
-        let field = u32::from(segment.window);
-        if repeats_ack && field != 0 && field != this.window.field {
+        let repeats_ack = len == 0 && plain && ack == this.last_ack.0 && this.expects(seq);
+        let same_window = field == this.window.field;
+        if repeats_ack && field != 0 && !same_window {
             flags.set(Expert::WINDOW_UPDATE);
         }
         if len > 0
+            && plain
             && reverse.window.is_known()
             && seq + len == reverse.last_ack.0 + reverse.window.last_bytes()
-            && plain
         {
             flags.set(Expert::WINDOW_FULL);
         }
-        let same_window = field == this.window.field;
-        if repeats_ack && field != 0 && same_window && reverse.last_flags.has(Expert::KEEP_ALIVE) {
+        if !repeats_ack || !same_window {
+            break 'forward;
+        }
+        if field != 0 && reverse.last_flags.has(Expert::KEEP_ALIVE) {
             flags.set(Expert::KEEP_ALIVE_ACK);
             break 'forward;
         }
-        if repeats_ack
-            && field == 0
-            && same_window
-            && reverse.last_flags.has(Expert::ZERO_WINDOW_PROBE)
-        {
+        if field == 0 && reverse.last_flags.has(Expert::ZERO_WINDOW_PROBE) {
             flags.set(Expert::ZERO_WINDOW_PROBE_ACK);
             break 'forward;
         }
-        if repeats_ack && field != 0 && same_window {
+        if field != 0 {
             this.duplicate_acks = if this.duplicate_acks == -1 {
                 1
             } else {
@@ -246,8 +251,8 @@ fn classify_resend(
             let original = this
                 .unacked
                 .as_deref()
-                .and_then(|list| list.first())
-                .map_or(next_time, |&(_, _, sent)| sent);
+                .and_then(VecDeque::front)
+                .map_or(next_time, |&(_, sent)| sent);
             verdict.after = Some((time - original).max(0.0));
         }
     }
@@ -262,7 +267,7 @@ fn remember(this: &mut Flow, segment: &TcpSegment<'_>, time: f64, flags: Expert)
     if segment.len > 0 {
         let list = this.unacked.get_or_insert_with(Box::default);
         if list.len() < UNACKED_KEPT {
-            list.push((segment.seq, end, time));
+            list.push_back((end, time));
         }
     }
     let probe = flags.has(Expert::ZERO_WINDOW_PROBE);
@@ -281,23 +286,16 @@ fn remember(this: &mut Flow, segment: &TcpSegment<'_>, time: f64, flags: Expert)
     this.last_flags = flags;
 }
 
-/// Drops the other side's segments that `segment`'s ACK covers, and trims
-/// one it covers in part.
+/// Drops the other side's oldest segments that `segment`'s ACK covers.
+/// (tshark removes every covered one wherever it is in its list; only the
+/// oldest uncovered one's time is ever read, and that is the same.)
 fn forget_acknowledged(reverse: &mut Flow, segment: &TcpSegment<'_>) {
-    let ack = segment.ack;
     let Some(list) = reverse.unacked.as_deref_mut() else {
         return;
     };
-    list.retain_mut(|(start, end, _)| {
-        if *end > ack {
-            if ack > *start {
-                *start = ack;
-            }
-            true
-        } else {
-            false
-        }
-    });
+    while list.front().is_some_and(|&(end, _)| end <= segment.ack) {
+        list.pop_front();
+    }
 }
 
 /// Both sides' sequence state.

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use super::{Conversation, Limits};
+use super::{Conversation, Dir, Limits};
 use crate::segment::{Flags, TcpSegment};
 
 /// Conversations told apart and counted past [`Limits::conversations`], per
@@ -198,10 +198,17 @@ impl Store {
         }
     }
 
-    fn observe(&mut self, slot: Option<Slot>, time: f64, segment: &TcpSegment<'_>) {
+    fn observe(
+        &mut self,
+        slot: Option<Slot>,
+        time: f64,
+        segment: &TcpSegment<'_>,
+    ) -> Option<(usize, Dir)> {
         match slot {
             Some(slot) if slot & COUNTED == 0 => {
-                self.conversations[slot as usize].observe(time, segment, &self.limits);
+                let conversation = &mut self.conversations[slot as usize];
+                let dir = conversation.observe(time, segment, &self.limits);
+                return Some((conversation.id, dir));
             }
             Some(slot) => {
                 let counted = &mut self.counted[(slot & !COUNTED) as usize];
@@ -215,6 +222,7 @@ impl Store {
                 self.counted_only.add(segment);
             }
         }
+        None
     }
 }
 
@@ -238,7 +246,7 @@ fn observe_in<K: std::hash::Hash + Eq>(
     store: &mut Store,
     time: f64,
     segment: &TcpSegment<'_>,
-) {
+) -> Option<(usize, Dir)> {
     use std::collections::hash_map::Entry;
     let slot = match table.entry(key) {
         Entry::Occupied(mut entry) => {
@@ -262,7 +270,7 @@ fn observe_in<K: std::hash::Hash + Eq>(
         }
         Entry::Vacant(entry) => store.open(time, segment).map(|new| *entry.insert(new)),
     };
-    store.observe(slot, time, segment);
+    store.observe(slot, time, segment)
 }
 
 /// Every conversation of a capture, found as its packets stream past.
@@ -289,8 +297,10 @@ impl Tracker {
         }
     }
 
-    /// Adds one segment seen `time` seconds after the capture's first packet.
-    pub fn observe(&mut self, time: f64, segment: &TcpSegment<'_>) {
+    /// Adds one segment seen `time` seconds after the capture's first
+    /// packet, and says which kept conversation it went to, and which way
+    /// (None when it was only counted).
+    pub fn observe(&mut self, time: f64, segment: &TcpSegment<'_>) -> Option<(usize, Dir)> {
         match FlowKey::of(segment) {
             FlowKey::V4(key) => observe_in(&mut self.v4, key, &mut self.store, time, segment),
             FlowKey::V6(key) => observe_in(&mut self.v6, key, &mut self.store, time, segment),
