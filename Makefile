@@ -123,7 +123,11 @@ pin-images: ## Pin the Dockerfile's base images to the digests their tags name n
 bench-summary: ## Time pcap-summary against tshark, tcpdump and cat on a ~1 GB capture
 	@bench/summary.sh
 
-.PHONY: bench
-bench: ## Benchmark time-server modes against the course's threaded Python model
+.PHONY: bench bench-check
+bench: ## Benchmark time-server modes against the kernel floor (C) and the course's threaded Python model
 	$(CARGO) build --release -q -p progjar-server -p progjar-client
 	python3 bench/servers.py
+
+bench-check: ## Check the kernel-floor server (bench/c_floor_server.c) with time-client check and against our replies
+	$(CARGO) build --release -q -p progjar-server -p progjar-client
+	python3 bench/floor_check.py

@@ -75,6 +75,10 @@ pub struct LoadReport {
     pub errors: BTreeMap<String, u64>,
     /// CPU time this process used, as a share of the wall time (1.0 = one core).
     pub client_cpu: f64,
+    /// Worker threads of the load generator's runtime.
+    pub threads: usize,
+    /// Cores this process may run on (its CPU affinity, as `taskset` set it).
+    pub cores: usize,
 }
 
 /// Latency percentiles, milliseconds.
@@ -484,5 +488,7 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
         },
         errors: total.errors,
         client_cpu: (cpu_seconds() - cpu_before) / seconds,
+        threads: tokio::runtime::Handle::current().metrics().num_workers(),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
     }
 }

@@ -251,7 +251,12 @@ fn run_load(runtime: &tokio::runtime::Runtime, args: &LoadArgs) -> ExitCode {
             report.latency_ms.p99,
             report.latency_ms.max
         );
-        println!("client CPU: {:.0}% of one core", report.client_cpu * 100.0);
+        println!(
+            "client CPU: {:.0}% of one core ({} thread(s), {} core(s) it may use)",
+            report.client_cpu * 100.0,
+            report.threads,
+            report.cores
+        );
         for (kind, n) in &report.errors {
             println!("errors: {n} {kind}");
         }
