@@ -1,12 +1,14 @@
 //! What every program of the lab shares.
 //!
 //! - [`build_info`]: which build a program comes from, for `--version`.
+//! - [`lab`]: the lab's machines, their names and addresses.
 //! - [`logging`]: timestamped logs on stderr, `RUST_LOG` respected, info by default.
 //! - [`runtime`]: the tokio runtime, sized to the cores the process may use.
 //! - [`timezone`]: which time zone the local clock really uses.
 //! - [`parse_seconds`]: durations on the command line (`0.5`, `300`).
 
 pub mod build_info;
+pub mod lab;
 #[cfg(feature = "runtime")]
 pub mod logging;
 #[cfg(feature = "runtime")]

@@ -57,22 +57,24 @@ impl Machine {
     /// Every machine, in order.
     pub const ALL: [Machine; 3] = [Machine::Mesin1, Machine::Mesin2, Machine::Mesin3];
 
+    /// Its entry in the lab's machine table (`progjar_common::lab`).
+    fn entry(self) -> (&'static str, u8) {
+        let index = match self {
+            Machine::Mesin1 => 0,
+            Machine::Mesin2 => 1,
+            Machine::Mesin3 => 2,
+        };
+        progjar_common::lab::MACHINES[index]
+    }
+
     /// `mesin-2`.
     pub fn name(self) -> &'static str {
-        match self {
-            Machine::Mesin1 => "mesin-1",
-            Machine::Mesin2 => "mesin-2",
-            Machine::Mesin3 => "mesin-3",
-        }
+        self.entry().0
     }
 
     /// The last octet of its address: 101, 102, 103.
     pub fn host_octet(self) -> u8 {
-        match self {
-            Machine::Mesin1 => 101,
-            Machine::Mesin2 => 102,
-            Machine::Mesin3 => 103,
-        }
+        self.entry().1
     }
 
     /// Its address on the lab network `net` (three octets, `172.16.16`).
@@ -320,9 +322,9 @@ pub struct Settings {
 }
 
 /// The variable that moves the lab's subnet.
-pub const NET_ENV: &str = "LAB_NET";
+pub const NET_ENV: &str = progjar_common::lab::NET_ENV;
 /// The lab's subnet when `LAB_NET` is not set.
-pub const DEFAULT_NET: &str = "172.16.16";
+pub const DEFAULT_NET: &str = progjar_common::lab::DEFAULT_NET;
 /// The variable that names a student's server.
 pub const SERVER_ENV: &str = "SERVER";
 

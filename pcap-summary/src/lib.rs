@@ -16,13 +16,15 @@
 //!   [`expert`]: the flags its analysis gives segments.
 //! - [`follow`]: one conversation's bytes each way, once, in stream order.
 //! - [`report`]: the summary as data (and its JSON form).
-//! - [`text`] and [`timeline`]: the summary for people.
+//! - [`text`], [`timeline`] and [`ladder`]: the summary for people (the
+//!   ladder diagram is the picture of one conversation a textbook draws).
 
 pub mod conversation;
 pub mod direction;
 pub mod expert;
 pub mod follow;
 pub mod input;
+pub mod ladder;
 pub mod link;
 pub mod report;
 pub mod segment;

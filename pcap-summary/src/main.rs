@@ -21,7 +21,7 @@ use pcap_summary::{summarize_with_read_ahead, text, timeline, Options};
 #[derive(Debug, Parser)]
 #[command(name = "pcap-summary", version = progjar_common::build_info::version(env!("CARGO_PKG_VERSION")))]
 #[command(
-    after_help = "Exit codes: 0 done; 2 not a capture, a damaged file header, a pcap version other than 2.x or a pcapng version other than 1.x (as libpcap and tshark refuse them), or a bad command line; 3 reading stopped early: the file was cut short or a record or block is damaged (everything before it is summarized; stderr says what and at which byte)."
+    after_help = "Exit codes: 0 done; 4 the ladder picture could not be written or drawn; 2 not a capture, a damaged file header, a pcap version other than 2.x or a pcapng version other than 1.x (as libpcap and tshark refuse them), or a bad command line; 3 reading stopped early: the file was cut short or a record or block is damaged (everything before it is summarized; stderr says what and at which byte)."
 )]
 struct Args {
     /// The capture file, or - for standard input.
@@ -68,6 +68,19 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
 
+    /// Write a ladder (sequence) diagram as SVG to this file: one line per
+    /// host, an arrow per segment labelled with its flags, seq, ack, len and
+    /// payload, the handshake, data and teardown bracketed, flagged segments
+    /// in red with the reason. With one conversation selected (--conversation)
+    /// its ladder; with several, one overview (a colour per conversation).
+    #[arg(long, value_name = "FILE")]
+    ladder: Option<PathBuf>,
+
+    /// The same picture as a PNG (twice the size, for printing), to paste
+    /// into a report.
+    #[arg(long, value_name = "FILE")]
+    ladder_png: Option<PathBuf>,
+
     /// Print conversation ID's whole byte stream both ways instead of the
     /// summary: each byte once, in stream order (retransmitted bytes not
     /// repeated), text escaped, other bytes as hex and ASCII, with each
@@ -77,6 +90,7 @@ struct Args {
 }
 
 const EXIT_BAD_INPUT: u8 = 2;
+const EXIT_CANNOT_WRITE: u8 = 4;
 const EXIT_CUT: u8 = 3;
 
 fn main() -> ExitCode {
@@ -86,6 +100,11 @@ fn main() -> ExitCode {
             segments: args.max_segments,
             payload_bytes: args.payload_bytes,
             conversations: args.max_conversations,
+            ladder: if args.ladder.is_some() || args.ladder_png.is_some() {
+                pcap_summary::ladder::LADDER_SEGMENTS
+            } else {
+                0
+            },
         },
         follow: args.follow,
     };
@@ -149,6 +168,14 @@ fn main() -> ExitCode {
             None => ExitCode::SUCCESS,
         };
     }
+    // A picture that cannot be made is said, and the summary still printed.
+    let mut picture_failed = false;
+    if args.ladder.is_some() || args.ladder_png.is_some() {
+        if let Err(e) = write_ladder(&args, &selected) {
+            eprintln!("pcap-summary: {e}");
+            picture_failed = true;
+        }
+    }
     let stdout = std::io::stdout();
     // Large writes: a big capture's JSON is tens of megabytes, and stdout's
     // own line buffering would look for line ends in all of it.
@@ -173,6 +200,7 @@ fn main() -> ExitCode {
             eprintln!("pcap-summary: {name}: {cut}");
             ExitCode::from(EXIT_CUT)
         }
+        None if picture_failed => ExitCode::from(EXIT_CANNOT_WRITE),
         None => ExitCode::SUCCESS,
     };
     // The process ends here and the OS takes all its memory back at once:
@@ -181,4 +209,28 @@ fn main() -> ExitCode {
     drop(selected);
     std::mem::forget(summary);
     code
+}
+
+/// Writes the ladder of the one selected conversation, or the overview of
+/// several, as SVG and/or PNG.
+fn write_ladder(args: &Args, selected: &[&Conversation]) -> Result<(), String> {
+    let lab_net = progjar_common::lab::net_from_env();
+    let svg = match selected {
+        [] => {
+            return Err(
+                "no conversation to draw a ladder of (see --conversation, --port, --host)".into(),
+            )
+        }
+        [one] => pcap_summary::ladder::svg(one, &lab_net),
+        several => pcap_summary::ladder::overview(several, &lab_net),
+    };
+    if let Some(path) = &args.ladder {
+        std::fs::write(path, &svg).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.ladder_png {
+        let png = pcap_summary::ladder::png(&svg)
+            .map_err(|e| format!("cannot draw {}: {e}", path.display()))?;
+        std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
 }

@@ -267,7 +267,7 @@ pub fn svg(conversations: &[&Conversation], duration: f64) -> String {
     out
 }
 
-fn xml_escape(text: &str) -> String {
+pub(crate) fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -51,6 +51,10 @@ pub struct Limits {
     /// and counted only ([`CountedOnly`]); past those, packets are counted
     /// without being told apart into conversations.
     pub conversations: usize,
+    /// Every segment (pure ACKs too) kept for a ladder diagram, per
+    /// conversation: the first half and the last half of this many; 0 for
+    /// none (the default: only pictures need them).
+    pub ladder: usize,
 }
 
 impl Default for Limits {
@@ -63,6 +67,7 @@ impl Default for Limits {
             segments: 20,
             payload_bytes: 64,
             conversations: 100_000,
+            ladder: 0,
         }
     }
 }
@@ -181,6 +186,8 @@ pub struct Conversation {
     pub analysis: ExpertCounts,
     /// Time of the first (earliest) data byte each way.
     pub first_data: PerDir<Option<f64>>,
+    /// Every segment, first and last ones, when [`Limits::ladder`] asks.
+    pub ladder: Option<Box<crate::ladder::LadderLog>>,
     /// What each side announced in its SYN, if one was seen.
     pub syn_options: PerDir<Option<crate::segment::SynOptions>>,
     /// Each side's relative zero: its ISN, or one before the first number
@@ -220,6 +227,7 @@ impl Conversation {
             teardown: Teardown::default(),
             analysis: ExpertCounts::default(),
             first_data: PerDir::default(),
+            ladder: None,
             syn_options: PerDir::default(),
             base_seq: PerDir::default(),
             flows: Flows::default(),
@@ -342,6 +350,20 @@ impl Conversation {
         }
         if segment.len > 0 || verdict.flags.any() {
             self.keep(limits, segment, &step, window, verdict);
+        }
+        if limits.ladder > 0 {
+            let keep = segment.payload.len().min(limits.payload_bytes);
+            self.ladder
+                .get_or_insert_with(|| Box::new(crate::ladder::LadderLog::new(limits.ladder)))
+                .push(Segment {
+                    step: step.clone(),
+                    len: segment.len,
+                    window,
+                    payload: segment.payload[..keep].into(),
+                    expert: verdict.flags,
+                    resent_after: verdict.after,
+                    duplicate_ack: verdict.duplicate_ack,
+                });
         }
         self.teardown.follow(&step, segment);
         dir
