@@ -15,15 +15,19 @@ build: ## Build every program (debug) into target/debug/
 release: ## Build optimized programs into target/release/
 	$(CARGO) build --workspace --release
 
-# Debian packages the tests need, as command:package: shellcheck for make lint;
-# tshark (with dumpcap) and nft to check pcap-summary's expert analysis against
-# tshark on real lossy loopback captures (pcap-summary/tests/expert_vs_tshark.rs).
-SETUP_TOOLS := shellcheck:shellcheck tshark:tshark dumpcap:tshark nft:nftables
+# Debian packages the tests need, as command:package (or /file:package): shellcheck
+# for make lint; tshark (with dumpcap) and nft to check pcap-summary's expert analysis
+# against tshark on real lossy loopback captures (pcap-summary/tests/expert_vs_tshark.rs);
+# chromium to open report.html in a real browser and DejaVu for the PNG ladder's labels
+# (experiment/tests/report.rs, pcap-summary/tests/ladder.rs).
+SETUP_TOOLS := shellcheck:shellcheck tshark:tshark dumpcap:tshark nft:nftables chromium:chromium \
+  /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf:fonts-dejavu-core
 
-setup: ## Install what the tests need from Debian's packages when missing (shellcheck, tshark, nftables); as root or with sudo
+setup: ## Install what the tests need from Debian's packages when missing (shellcheck, tshark, nftables, chromium, DejaVu fonts); as root or with sudo
 	@missing=""; \
-	for t in $(SETUP_TOOLS); do command -v "$${t%%:*}" >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
-	if [ -z "$$missing" ]; then echo "setup: nothing to install ($(foreach t,$(SETUP_TOOLS),$(firstword $(subst :, ,$(t)))) present)"; exit 0; fi; \
+	for t in $(SETUP_TOOLS); do need="$${t%%:*}"; \
+	  case "$$need" in /*) [ -e "$$need" ];; *) command -v "$$need" >/dev/null 2>&1;; esac || missing="$$missing $${t#*:}"; done; \
+	if [ -z "$$missing" ]; then echo "setup: nothing to install ($(foreach t,$(SETUP_TOOLS),$(notdir $(firstword $(subst :, ,$(t))))) present)"; exit 0; fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
 	  echo "setup: missing:$$missing; this machine has no apt-get, so install it with your system's package manager" >&2; exit 1; fi; \
 	if [ "$$(id -u)" = 0 ]; then as_root=""; \

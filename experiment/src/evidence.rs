@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use pcap_summary::conversation::{Conversation, Limits};
-use pcap_summary::{summarize, Options, Summary};
+use pcap_summary::{summarize, Follow, Options, Summary};
 use serde::Deserialize;
 
 use crate::plan::{
@@ -25,6 +25,10 @@ const MAX_FILE: u64 = 4 * 1024 * 1024;
 /// Data segments kept per conversation: enough for a whole TIME session
 /// with many requests, and the start of a file transfer.
 const SEGMENTS_KEPT: usize = 200;
+
+/// Bytes of each conversation's stream kept each way for report.html: a
+/// whole TIME session, the start of a file transfer.
+const FOLLOWED_BYTES: usize = 64 * 1024;
 
 /// What the runner wrote about the server under test.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -158,9 +162,12 @@ impl Evidence {
         let options = Options {
             limits: Limits {
                 segments: SEGMENTS_KEPT,
+                ladder: pcap_summary::ladder::LADDER_SEGMENTS,
                 ..Limits::default()
             },
-            ..Options::default()
+            follow: Follow::All {
+                max_bytes: FOLLOWED_BYTES,
+            },
         };
         let summary = summarize(std::io::BufReader::new(capture), &options)?;
         let mut problems = Vec::new();

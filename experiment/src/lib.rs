@@ -24,12 +24,14 @@
 //! - [`facts`]: facts every experiment reports (capture, failures, resets).
 //! - [`scenario`]: the trait each experiment implements; [`registry`]: the list.
 //! - [`lang`]: the sentence catalogues (`lang/en.ftl`, `lang/id.ftl`).
-//! - [`report`], [`walkthrough`], [`machines`]: writing REPORT.md.
+//! - [`report`], [`walkthrough`], [`machines`]: writing REPORT.md; [`html`]:
+//!   the same as one self-contained page, `report.html`.
 //! - [`Error`]: what can go wrong, in words a student can act on.
 
 mod error;
 pub mod evidence;
 pub mod facts;
+pub mod html;
 pub mod lang;
 pub mod machines;
 pub mod plan;

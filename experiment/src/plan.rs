@@ -38,6 +38,16 @@ pub const SUMMARY_TEXT_FILE: &str = "summary.txt";
 pub const SUMMARY_JSON_FILE: &str = "summary.json";
 /// The timeline picture.
 pub const TIMELINE_FILE: &str = "timeline.svg";
+/// The ladder diagram of the conversation the report walks through.
+pub const LADDER_FILE: &str = "ladder.svg";
+/// The same as a PNG, to paste into a document.
+pub const LADDER_PNG_FILE: &str = "ladder.png";
+/// The overview of all the experiment's conversations, when it has several.
+pub const OVERVIEW_FILE: &str = "overview.svg";
+/// The same as a PNG.
+pub const OVERVIEW_PNG_FILE: &str = "overview.png";
+/// The whole report as one self-contained page.
+pub const HTML_FILE: &str = "report.html";
 
 /// One of the lab's three machines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

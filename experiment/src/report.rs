@@ -1,19 +1,22 @@
 //! Writing an experiment's folder: `summary.txt`, `summary.json`,
-//! `timeline.svg`, `findings.json` and `REPORT.md`.
+//! `timeline.svg`, the ladder diagrams (`ladder.svg`/`.png`, and
+//! `overview.svg`/`.png` when there are several conversations),
+//! `findings.json`, `REPORT.md` and `report.html`.
 
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use pcap_summary::{text, timeline};
+use pcap_summary::{ladder, text, timeline};
 use serde::Serialize;
 
 use crate::evidence::Evidence;
 use crate::facts::CommonFacts;
 use crate::lang::{Catalogue, Lang, Message};
 use crate::plan::{
-    ServerUnderTest, CAPTURE_FILE, FINDINGS_FILE, REPORT_FILE, SUMMARY_JSON_FILE,
-    SUMMARY_TEXT_FILE, TIMELINE_FILE,
+    ServerUnderTest, CAPTURE_FILE, FINDINGS_FILE, HTML_FILE, LADDER_FILE, LADDER_PNG_FILE,
+    OVERVIEW_FILE, OVERVIEW_PNG_FILE, REPORT_FILE, SUMMARY_JSON_FILE, SUMMARY_TEXT_FILE,
+    TIMELINE_FILE,
 };
 use crate::registry;
 use crate::walkthrough;
@@ -101,6 +104,27 @@ pub fn write_report(dir: &Path, lang: Lang) -> Result<Written, Error> {
         TIMELINE_FILE,
         timeline::svg(&relevant, summary.duration),
     )?;
+    let lab_net = evidence.plan.net.clone();
+    let mut picture_problems = Vec::new();
+    let mut pictures = Vec::new();
+    if let Some(first) = relevant.first() {
+        pictures.push((LADDER_FILE, LADDER_PNG_FILE, ladder::svg(first, &lab_net)));
+    }
+    if relevant.len() > 1 {
+        pictures.push((
+            OVERVIEW_FILE,
+            OVERVIEW_PNG_FILE,
+            ladder::overview(&relevant, &lab_net),
+        ));
+    }
+    for (svg_file, png_file, svg) in &pictures {
+        write(dir, svg_file, svg)?;
+        // A PNG needs fonts; without them the SVG is still there.
+        match ladder::png(svg) {
+            Ok(png) => write(dir, png_file, png)?,
+            Err(reason) => picture_problems.push(reason),
+        }
+    }
 
     let mut messages = common.server_findings();
     messages.extend(analysis.findings.iter().cloned());
@@ -119,8 +143,10 @@ pub fn write_report(dir: &Path, lang: Lang) -> Result<Written, Error> {
         FINDINGS_FILE,
         serde_json::to_string_pretty(&findings).unwrap_or_default(),
     )?;
-    let markdown = markdown(&evidence, &common, &findings, &say);
+    let markdown = markdown(&evidence, &common, &findings, &say, &picture_problems);
     write(dir, REPORT_FILE, markdown)?;
+    let page = crate::html::page(&evidence, &common, &findings, &say, lang, &lab_net);
+    write(dir, HTML_FILE, page)?;
     Ok(Written {
         as_expected: findings.as_expected,
         sentences,
@@ -132,6 +158,7 @@ fn markdown(
     common: &CommonFacts,
     findings: &Findings<'_>,
     say: &Catalogue,
+    picture_problems: &[String],
 ) -> String {
     let mut md = String::new();
     let _ = writeln!(
@@ -199,6 +226,19 @@ fn markdown(
     if let Some(first) = relevant.first() {
         let _ = writeln!(md, "\n## {}\n", say.word("report-walk"));
         md.push_str(&walkthrough::walk(first, say));
+        let _ = writeln!(md, "\n## {}\n", say.word("report-ladder"));
+        let _ = writeln!(md, "![ladder]({LADDER_FILE})");
+    }
+    if relevant.len() > 1 {
+        let _ = writeln!(md, "\n## {}\n", say.word("report-overview"));
+        let _ = writeln!(md, "![overview]({OVERVIEW_FILE})");
+    }
+    for reason in picture_problems {
+        let _ = writeln!(
+            md,
+            "\n{}",
+            say.say(&Message::new("report-picture-failed").text("reason", reason.clone()))
+        );
     }
     if !relevant.is_empty() {
         let _ = writeln!(md, "\n## {}\n", say.word("report-timeline"));
@@ -226,5 +266,6 @@ fn markdown(
         md.push('\n');
     }
     let _ = writeln!(md, "{}", say.word("report-files"));
+    let _ = writeln!(md, "\n{}", say.word("report-html"));
     md
 }

@@ -645,9 +645,13 @@ fn plans_print_one_line_per_command_and_refuse_bad_settings() {
 fn time_session(octet: u8, port: u16, t0: f64, replies_at: &[f64], t_end: f64) -> TcpSession {
     let mut s = TcpSession::new(&format!("172.16.16.{octet}:{port}"), "172.16.16.101:45000");
     s.handshake(t0);
-    for (i, t) in replies_at.iter().enumerate() {
-        s.send(ClientToServer, t0 + 0.001 + i as f64 * 0.0001, b"TIME\r\n");
+    // Each request as soon as the reply before it came (the first one right
+    // after the handshake), each reply when `replies_at` says.
+    let mut request_at = t0 + 0.001;
+    for t in replies_at {
+        s.send(ClientToServer, request_at, b"TIME\r\n");
         s.send(ServerToClient, *t, b"JAM 10:00:00\r\n");
+        request_at = t + 0.0001;
     }
     s.send(ClientToServer, t_end - 0.001, b"QUIT\r\n");
     s.close(ServerToClient, t_end);
@@ -925,4 +929,202 @@ fn the_last_lines_of_a_huge_log_are_its_real_last_lines() {
     let text = report(dir.path(), Lang::En);
     let last = text.split("The last lines of").nth(1).unwrap_or("");
     assert!(last.contains("the echo differs at byte 4000000"), "{text}");
+}
+
+/// Two clients at once against our time server, reported: the folder has
+/// the ladder of the walked conversation and the overview, REPORT.md shows
+/// both, and report.html holds everything inline.
+fn concurrent_report(lang: Lang) -> tempfile::TempDir {
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&time_session(102, 40000, 0.0, &[0.01, 0.5], 1.0));
+    capture.add_session(&time_session(103, 40001, 0.001, &[0.02, 0.6], 1.1));
+    let dir = folder(
+        "t2-concurrent",
+        &[("T2_CLIENTS", "1")],
+        &capture,
+        &[
+            outcome(1, 0, "", Some(good_time_run(2))),
+            outcome(2, 0, "", Some(good_time_run(2))),
+        ],
+        Some(&OUR_TIME_SERVER),
+    );
+    report(dir.path(), lang);
+    dir
+}
+
+#[test]
+fn a_report_has_its_ladder_pictures_and_one_self_contained_page() {
+    let dir = concurrent_report(Lang::En);
+    let path = dir.path();
+    for file in [
+        "ladder.svg",
+        "ladder.png",
+        "overview.svg",
+        "overview.png",
+        "report.html",
+    ] {
+        assert!(path.join(file).is_file(), "{file} written");
+    }
+    let text = std::fs::read_to_string(path.join("REPORT.md")).expect("REPORT.md");
+    assert!(text.contains("![ladder](ladder.svg)"), "{text}");
+    assert!(text.contains("![overview](overview.svg)"), "{text}");
+    let html = std::fs::read_to_string(path.join("report.html")).expect("report.html");
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    for part in [
+        "<figure class=\"ladder\"><svg",
+        "<figure class=\"overview\"><svg",
+        "<figure class=\"timeline\"><svg",
+        "id=\"conversation-0\"",
+        "id=\"conversation-1\"",
+        // The followed stream of each conversation.
+        "TIME\\r\\n",
+        "JAM 10:00:00\\r\\n",
+    ] {
+        assert!(html.contains(part), "report.html has {part}");
+    }
+    // Nothing to fetch: no script, no style sheet, no image or link elsewhere
+    // (the only URL is the SVG namespace, a name, not a download).
+    for fetching in [
+        "<script",
+        "<link",
+        "src=",
+        "href=\"http",
+        "url(http",
+        "@import",
+    ] {
+        assert!(!html.contains(fetching), "report.html has {fetching}");
+    }
+    let urls: Vec<&str> = ["http://", "https://"]
+        .iter()
+        .flat_map(|scheme| html.match_indices(scheme))
+        .map(|(i, _)| &html[i..(i + 26).min(html.len())])
+        .collect();
+    assert!(
+        urls.iter()
+            .all(|u| u.starts_with("http://www.w3.org/2000/svg")),
+        "{urls:?}"
+    );
+    let indonesian = concurrent_report(Lang::Id);
+    let html = std::fs::read_to_string(indonesian.path().join("report.html")).expect("report.html");
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"id\">"));
+    assert!(html.contains("Semua percakapan"), "headings in Indonesian");
+}
+
+/// Whether a test that needs `what` may be skipped here: not under CI.
+fn may_skip(what: &str) -> bool {
+    if std::env::var_os("CI").is_some_and(|v| v == "true") {
+        panic!("under CI=true this test must run, but {what} (run `make setup`)");
+    }
+    eprintln!("skipped: {what}");
+    true
+}
+
+/// report.html in a real browser (headless Chromium, from Debian's
+/// packages): the DOM has the ladder, the overview and the timeline, the
+/// page fetched nothing but itself, logged no console error; a screenshot
+/// is taken (kept in `REPORT_SCREENSHOT_DIR` when that is set).
+#[test]
+fn report_html_opens_offline_in_a_browser() {
+    let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|b| {
+        Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        if may_skip("headless Chromium is not installed") {
+            return;
+        }
+        unreachable!()
+    };
+    let dir = concurrent_report(Lang::En);
+    let page = dir.path().join("report.html");
+    let url = format!("file://{}", page.display());
+    let profile = tempfile::tempdir().expect("profile dir");
+    let net_log = profile.path().join("net-log.json");
+    let shot = profile.path().join("report.png");
+    let common = |extra: &[String]| {
+        let out = Command::new(chromium)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+            // The browser's own traffic (updates, accounts, spelling
+            // dictionaries) is switched off, and whatever is left can only
+            // reach a closed port on loopback: no name resolves, and every
+            // request goes through a "proxy" at 127.0.0.1:9.
+            .args([
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-default-apps",
+                "--disable-extensions",
+                "--no-pings",
+                "--disable-domain-reliability",
+                "--disable-client-side-phishing-detection",
+                "--disable-features=Translate,OptimizationHints,MediaRouter,SpellcheckService,AutofillServerCommunication,CertificateTransparencyComponentUpdater",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--proxy-server=127.0.0.1:9",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().join("user").display()))
+            .args(["--enable-logging=stderr", "--v=0"])
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("chromium runs");
+        assert!(
+            out.status.success(),
+            "chromium failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let dom = common(&["--dump-dom".to_string()]);
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    for part in [
+        "class=\"ladder\"><svg",
+        "class=\"overview\"><svg",
+        "class=\"timeline\"><svg",
+    ] {
+        assert!(dom_text.contains(part), "the browser's DOM has {part}");
+    }
+    let arrows = dom_text.matches("class=\"segment").count();
+    assert!(arrows > 0, "arrows drawn");
+    let shown = common(&[
+        format!("--screenshot={}", shot.display()),
+        "--window-size=1240,1754".to_string(),
+        format!("--log-net-log={}", net_log.display()),
+    ]);
+    let stderr = format!(
+        "{}{}",
+        String::from_utf8_lossy(&dom.stderr),
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let console: Vec<&str> = stderr.lines().filter(|l| l.contains("CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let fetched = fetched_by_the_page(&net_log);
+    assert!(
+        fetched.iter().all(|u| u.starts_with("file://")),
+        "the page fetched from elsewhere: {fetched:?}"
+    );
+    let png = std::fs::read(&shot).expect("screenshot");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    if let Some(keep) = std::env::var_os("REPORT_SCREENSHOT_DIR") {
+        let _ = std::fs::copy(&shot, Path::new(&keep).join("report-html.png"));
+        let _ = std::fs::copy(&page, Path::new(&keep).join("report.html"));
+    }
+}
+
+/// The URLs a page asked for, from Chromium's net log: requests whose
+/// initiator is an origin (a `file://` page's is "null"). The browser's own
+/// background requests have "not an origin" and are not the page's doing.
+fn fetched_by_the_page(net_log: &Path) -> Vec<String> {
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(net_log).expect("net log")).expect("JSON");
+    log["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let params = &e["params"];
+            let initiator = params["initiator"].as_str()?;
+            (initiator != "not an origin").then(|| params["url"].as_str().map(str::to_string))?
+        })
+        .collect()
 }

@@ -97,22 +97,34 @@ pub struct FollowedStream {
     pub conversation: usize,
     /// Runs of bytes, in capture order, each from one side.
     pub chunks: Vec<(Dir, Vec<u8>)>,
-    /// Bytes handed on each way.
+    /// Bytes handed on each way (kept or not).
     pub bytes: PerDir<u64>,
-    /// Bytes past [`MAX_FOLLOWED_BYTES`], counted but not kept.
+    /// Bytes past `max_bytes`, counted but not kept.
     pub not_kept: PerDir<u64>,
+    /// Most bytes kept each way.
+    pub max_bytes: usize,
     /// Bytes never handed on: after a hole the capture did not fill.
     pub stuck: PerDir<u64>,
     streams: PerDir<Reassembler>,
 }
 
 impl FollowedStream {
-    /// Follows conversation `id`.
-    pub fn new(conversation: usize) -> Self {
+    /// Follows conversation `id`, keeping up to `max_bytes` each way.
+    pub fn new(conversation: usize, max_bytes: usize) -> Self {
         FollowedStream {
             conversation,
+            max_bytes,
             ..FollowedStream::default()
         }
+    }
+
+    /// The bytes one side sent, in stream order (as far as kept).
+    pub fn side(&self, dir: Dir) -> Vec<u8> {
+        self.chunks
+            .iter()
+            .filter(|(d, _)| *d == dir)
+            .flat_map(|(_, bytes)| bytes.iter().copied())
+            .collect()
     }
 
     /// Takes one segment of the followed conversation, going `dir`.
@@ -130,7 +142,7 @@ impl FollowedStream {
             .filter(|(d, _)| *d == dir)
             .map(|(_, b)| b.len())
             .sum();
-        let room = MAX_FOLLOWED_BYTES.saturating_sub(kept);
+        let room = self.max_bytes.saturating_sub(kept);
         let keep = ready.len().min(room);
         self.not_kept[dir] += (ready.len() - keep) as u64;
         if keep == 0 {

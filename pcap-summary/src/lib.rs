@@ -32,4 +32,4 @@ pub mod seq;
 pub mod text;
 pub mod timeline;
 
-pub use report::{summarize, summarize_from, summarize_with_read_ahead, Options, Summary};
+pub use report::{summarize, summarize_from, summarize_with_read_ahead, Follow, Options, Summary};

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::builder::TypedValueParser as _;
 use clap::Parser;
 use pcap_summary::conversation::{Conversation, Limits};
-use pcap_summary::{summarize_with_read_ahead, text, timeline, Options};
+use pcap_summary::{summarize_with_read_ahead, text, timeline, Follow, Options};
 
 /// Summarize the TCP conversations of a capture: the three-way handshake,
 /// the PSH/ACK data segments with their payloads, the FIN teardown, and
@@ -106,7 +106,7 @@ fn main() -> ExitCode {
                 0
             },
         },
-        follow: args.follow,
+        follow: args.follow.map_or(Follow::None, Follow::One),
     };
     let name = args.file.display().to_string();
     let result = if name == "-" {
@@ -146,7 +146,7 @@ fn main() -> ExitCode {
         }
     }
     if let Some(id) = args.follow {
-        let Some(followed) = &summary.followed else {
+        let Some(followed) = summary.followed.first() else {
             eprintln!(
                 "pcap-summary: {name} has no conversation {id} (it has {}: 0 to {})",
                 summary.conversations.len(),

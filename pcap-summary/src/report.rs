@@ -20,8 +20,24 @@ use crate::segment::{tcp_segment, TcpSegment};
 pub struct Options {
     /// Detail limits.
     pub limits: Limits,
-    /// Follow this conversation's byte streams ([`Summary::followed`]).
-    pub follow: Option<usize>,
+    /// Whose byte streams to follow ([`Summary::followed`]).
+    pub follow: Follow,
+}
+
+/// Which conversations' byte streams to put back in order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Follow {
+    /// None (the default).
+    #[default]
+    None,
+    /// This one, up to [`crate::follow::MAX_FOLLOWED_BYTES`] each way.
+    One(usize),
+    /// Every conversation kept, up to this many bytes each way (for a
+    /// report that shows them all; a lab capture is small).
+    All {
+        /// Bytes kept per direction of each conversation.
+        max_bytes: usize,
+    },
 }
 
 /// Everything found in one capture.
@@ -44,9 +60,10 @@ pub struct Summary {
     pub max_concurrent: usize,
     /// Where the file broke off, if it did.
     pub cut: Option<Cut>,
-    /// The conversation [`Options::follow`] named, its bytes put back in
-    /// order (None when not asked for, or no such conversation).
-    pub followed: Option<FollowedStream>,
+    /// The conversations [`Options::follow`] asked for, their bytes put
+    /// back in order, by conversation id (none when not asked for, or no
+    /// such conversation).
+    pub followed: Vec<FollowedStream>,
 }
 
 impl Summary {
@@ -141,30 +158,51 @@ pub fn summarize_with_read_ahead<R: Read + Send + 'static>(
 pub fn summarize_from(source: impl ChunkSource, options: &Options) -> Result<Summary, InputError> {
     let mut front = FrontEnd::default();
     let mut tracker = Tracker::new(options.limits);
-    let mut followed = options.follow.map(FollowedStream::new);
+    let mut followed: Vec<FollowedStream> = Vec::new();
     let cut = read_frames_from(source, |frame| {
         if let Some((time, segment)) = front.segment(&frame) {
             let went = tracker.observe(time, &segment);
-            if let (Some(follow), Some((id, dir))) = (followed.as_mut(), went) {
-                if follow.conversation == id {
-                    follow.observe(dir, &segment);
-                }
+            if let Some((id, dir)) = went {
+                follow_segment(&mut followed, options.follow, id, dir, &segment);
             }
         }
     })?;
     let mut summary = front.finish(tracker, cut, options.limits.conversations);
-    if let Some(mut follow) = followed {
+    for follow in &mut followed {
         follow.finish();
-        // A conversation that never was has nothing to show.
-        if summary
-            .conversations
-            .iter()
-            .any(|c| c.id == follow.conversation)
-        {
-            summary.followed = Some(follow);
-        }
     }
+    summary.followed = followed;
     Ok(summary)
+}
+
+/// Hands `segment` (of kept conversation `id`, going `dir`) to its
+/// follower, when `follow` asks for that conversation. Ids come in order,
+/// so with [`Follow::All`] the list is indexed by id.
+fn follow_segment(
+    followed: &mut Vec<FollowedStream>,
+    follow: Follow,
+    id: usize,
+    dir: crate::conversation::Dir,
+    segment: &TcpSegment<'_>,
+) {
+    let stream = match follow {
+        Follow::None => return,
+        Follow::One(wanted) if wanted != id => return,
+        Follow::One(_) => {
+            if followed.is_empty() {
+                followed.push(FollowedStream::new(id, crate::follow::MAX_FOLLOWED_BYTES));
+            }
+            &mut followed[0]
+        }
+        Follow::All { max_bytes } => {
+            while followed.len() <= id {
+                let next = followed.len();
+                followed.push(FollowedStream::new(next, max_bytes));
+            }
+            &mut followed[id]
+        }
+    };
+    stream.observe(dir, segment);
 }
 
 /// From frames to TCP segments with their times, counting frames as they pass.
@@ -204,7 +242,7 @@ impl FrontEnd {
             counted_only,
             max_conversations,
             cut,
-            followed: None,
+            followed: Vec::new(),
         }
     }
 }

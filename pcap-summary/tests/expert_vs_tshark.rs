@@ -319,20 +319,13 @@ fn connect_with_mss(port: u16, mss: u32) -> TcpStream {
 fn assert_followed_stream_is(file: &Path, client_sent: &[u8], server_sent: &[u8]) {
     use pcap_summary::direction::Dir;
     let options = pcap_summary::Options {
-        follow: Some(0),
+        follow: pcap_summary::Follow::One(0),
         ..Default::default()
     };
     let summary = pcap_summary::summarize(std::fs::File::open(file).expect("capture"), &options)
         .expect("readable");
-    let followed = summary.followed.expect("conversation 0 followed");
-    let side = |dir: Dir| -> Vec<u8> {
-        followed
-            .chunks
-            .iter()
-            .filter(|(d, _)| *d == dir)
-            .flat_map(|(_, bytes)| bytes.iter().copied())
-            .collect()
-    };
+    let followed = summary.followed.first().expect("conversation 0 followed");
+    let side = |dir: Dir| followed.side(dir);
     let client = side(Dir::ClientToServer);
     let first_difference = client.iter().zip(client_sent).position(|(a, b)| a != b);
     assert!(

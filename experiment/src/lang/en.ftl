@@ -24,7 +24,7 @@ report-more-lines = ... ({ $n } more { $n ->
 report-walk = One conversation, step by step
 report-timeline = Timeline
 report-logs = Logs
-report-files = Files here: `capture.pcap` (open it in Wireshark), `summary.txt` and `summary.json` (pcap-summary), `timeline.svg`, `findings.json` (the facts behind every sentence above), `plan.json`, `runs.jsonl`, and the logs and results above.
+report-files = Files here: `capture.pcap` (open it in Wireshark), `summary.txt` and `summary.json` (pcap-summary), `timeline.svg`, `ladder.svg` and `ladder.png` (the conversation above as a ladder diagram; `overview.svg`/`.png` for all of them when there are several), `report.html` (all of this as one page), `findings.json` (the facts behind every sentence above), `plan.json`, `runs.jsonl`, and the logs and results above.
 
 ## Facts every experiment reports
 
@@ -238,3 +238,12 @@ expert-keep-alive = keep-alive
 expert-keep-alive-ack = keep-alive ACK
 expert-zero-window-probe = zero-window probe
 expert-zero-window-probe-ack = zero-window probe ACK
+
+## report.html and the pictures
+report-ladder = The conversation as a ladder diagram
+report-overview = All the conversations on one picture
+report-conversations = Every conversation
+report-stream = The byte stream, each byte once (like Wireshark's Follow TCP Stream)
+report-no-stream = No payload bytes were captured in this conversation.
+report-picture-failed = The PNG picture could not be drawn: { $reason }
+report-html = The same report as one page that opens offline: [report.html](report.html).

@@ -21,7 +21,7 @@ report-more-lines = ... ({ $n } baris lagi)
 report-walk = Satu percakapan, langkah demi langkah
 report-timeline = Garis waktu
 report-logs = Log
-report-files = Berkas di sini: `capture.pcap` (buka di Wireshark), `summary.txt` dan `summary.json` (pcap-summary), `timeline.svg`, `findings.json` (fakta di balik setiap kalimat di atas), `plan.json`, `runs.jsonl`, serta log dan hasil di atas.
+report-files = Berkas di sini: `capture.pcap` (buka di Wireshark), `summary.txt` dan `summary.json` (pcap-summary), `timeline.svg`, `ladder.svg` dan `ladder.png` (percakapan di atas sebagai diagram tangga; `overview.svg`/`.png` untuk semuanya bila ada beberapa), `report.html` (semua ini dalam satu halaman), `findings.json` (fakta di balik setiap kalimat di atas), `plan.json`, `runs.jsonl`, serta log dan hasil di atas.
 
 ## Fakta yang dilaporkan setiap percobaan
 
@@ -159,3 +159,12 @@ expert-keep-alive = keep-alive
 expert-keep-alive-ack = ACK keep-alive
 expert-zero-window-probe = probe window nol
 expert-zero-window-probe-ack = ACK probe window nol
+
+## report.html and the pictures
+report-ladder = Percakapan sebagai diagram tangga (ladder)
+report-overview = Semua percakapan dalam satu gambar
+report-conversations = Semua percakapan
+report-stream = Aliran byte, setiap byte sekali (seperti Follow TCP Stream di Wireshark)
+report-no-stream = Tidak ada byte payload yang tertangkap dalam percakapan ini.
+report-picture-failed = Gambar PNG tidak dapat dibuat: { $reason }
+report-html = Laporan yang sama sebagai satu halaman yang bisa dibuka offline: [report.html](report.html).
