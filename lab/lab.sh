@@ -379,7 +379,13 @@ restore_offloads() {
     bridge=${record#captures/.offloads-}
     docker image inspect "$IMAGE" >/dev/null 2>&1 ||
       { say "warning: $record names offloads to turn back on on $bridge, but the image $IMAGE is gone"; continue; }
-    LAB_BRIDGE=$bridge compose --profile capture run --rm --no-deps capture lab-capture restore 2>&1 | sed 's/^lab-capture: /lab: /'
+    # The sidecar's restore alone, by docker run: compose would take LAB_BRIDGE
+    # for the lab network's bridge too. NET_ADMIN for ethtool, SETUID and
+    # SETGID to remove the record as the owner of captures/.
+    docker run --rm --network host --cap-drop ALL --cap-add NET_ADMIN --cap-add SETUID --cap-add SETGID \
+      --security-opt no-new-privileges:true -e LAB_BRIDGE="$bridge" -v "$PWD/captures:/captures" "$IMAGE" \
+      lab-capture restore | sed 's/^lab-capture: /lab: /'
+    [ "${PIPESTATUS[0]}" = 0 ] || say "warning: the offloads named in $record could not be turned back on on $bridge"
   done
 }
 
@@ -391,7 +397,7 @@ give_back_work() {
   n=$(docker run "${CONFINED[@]}" --cap-add CHOWN -v "$PWD/work:/work" "$IMAGE" bash -c \
     '[ "$(stat -c %u /work)" = 0 ] && { echo 0; exit 0; }
      find /work -xdev -uid 0 -print -exec chown -h --reference=/work {} + 2>/dev/null | wc -l')
-  [ "${n:-0}" = 0 ] || say "$n files that root made in work/ now belong to uid $(stat -c %u:%g work 2>/dev/null), the owner of work/"
+  [ "${n:-0}" = 0 ] || say "work/: gave $n file$([ "$n" = 1 ] || echo s) that root made to uid $(stat -c %u:%g work 2>/dev/null), the owner of work/"
 }
 
 down() {
@@ -472,8 +478,13 @@ start_capture() {
     sleep 0.1
   done
   docker logs progjar-capture >&2
-  docker logs progjar-capture 2>&1 | grep -qE "syntax error|can't parse filter|illegal" &&
-    { docker rm -f progjar-capture >/dev/null 2>&1; die "FILTER=$2 is not a tcpdump filter expression (tcpdump's message is above), e.g. FILTER=\"tcp port 45000\""; }
+  local log
+  log=$(docker logs progjar-capture 2>&1)
+  docker rm -f progjar-capture >/dev/null 2>&1
+  # The file the sidecar opened before tcpdump failed: empty, and ours.
+  [ -s "captures/$1" ] || rm -f "captures/$1"
+  grep -qE "syntax error|can't parse filter|illegal" <<<"$log" &&
+    die "FILTER=$2 is not a tcpdump filter expression (tcpdump's message is above), e.g. FILTER=\"tcp port 45000\""
   die "tcpdump did not start on $LAB_BRIDGE (see above)"
 }
 
