@@ -78,7 +78,7 @@ check_container() {
 machine_caps="net_admin net_raw setgid setuid"
 for m in mesin-1 mesin-2 mesin-3; do
   c=progjar-$m
-  check_container "$c" "$machine_caps" 4096 536870912
+  check_container "$c" "$machine_caps" 4096 1073741824
   # Which processes are root: none but this check's own ps.
   roots=$(docker exec "$c" ps -eo user=,pid=,comm= | awk '$1 == "root" && $3 != "ps" { print $3 "(" $2 ")" }' | paste -sd' ')
   uid1=$(status_field "$c" Uid 1) eff1=$(decode "$(status_field "$c" CapEff 1)")
