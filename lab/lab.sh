@@ -455,7 +455,7 @@ shell() {
   if [ "${ROOT:-0}" != 1 ]; then
     exec docker exec "$flags" "progjar-$machine" lab-as-student bash
   fi
-  say "a root shell on $machine with NET_RAW, NET_ADMIN (tcpdump, ip route, tc), SETUID and SETGID, and no other capability;
+  say "a root shell on $machine with NET_RAW, NET_ADMIN (tcpdump, ip route, tc), KILL, SETUID and SETGID, and no other capability;
      what it makes in /work is given to the owner of work/ when it ends"
   docker exec "$flags" "progjar-$machine" bash
   local code=$?

@@ -75,7 +75,7 @@ check_container() {
   verdict $? "$c: in force, its cgroup allows $pids tasks and $memory bytes" "pids and memory: $got"
 }
 
-machine_caps="net_admin net_raw setgid setuid"
+machine_caps="kill net_admin net_raw setgid setuid"
 for m in mesin-1 mesin-2 mesin-3; do
   c=progjar-$m
   check_container "$c" "$machine_caps" 4096 1073741824
