@@ -75,10 +75,10 @@ status: ## Show the machines and which servers run on mesin-1
 logs: ## Show the machines' logs (servers on mesin-1)
 	@lab/lab.sh logs
 
-shell: ## Open a shell on a machine: make shell M=mesin-2
+shell: ## Open a shell on a machine as you: make shell M=mesin-2 (ROOT=1: as root, for tcpdump and ip route)
 	@lab/lab.sh shell $(M)
 
-capture: ## Capture the lab bridge into captures/; RUN="mesin-2 time-client" LABEL=name
+capture: ## Capture the lab bridge into captures/; RUN="mesin-2 time-client" LABEL=name FILTER="tcp port 45000"
 	@lab/lab.sh capture
 
 scenario: ## Run an experiment with capture and REPORT.md: make scenario S=t2-concurrent (or S=all)

@@ -35,9 +35,16 @@ export LAB_NET=${LAB_NET:-172.16.16}
 export LAB_BRIDGE=${LAB_BRIDGE:-progjar0}
 export LAB_TZ=${LAB_TZ:-Asia/Jakarta}
 
-# Files we write belong to the user, also under `sudo make ...`.
+# Files we write belong to the user, also under `sudo make ...`. On the
+# machines the student is the owner of work/ (lab/bin/lab-as-student), and a
+# capture belongs to the owner of its folder (lab/bin/lab-capture), so what
+# own() gives the user is what the machines act as.
 OWNER="${SUDO_UID:-$(id -u)}:${SUDO_GID:-$(id -g)}"
 own() { [ -n "${SUDO_UID:-}" ] && [ "$(id -u)" = 0 ] && chown -R "$OWNER" "$@"; return 0; }
+
+# One-off containers of the image (pcap-summary, experiment, chown) get no
+# network and no capability.
+CONFINED=(--rm --network none --cap-drop ALL --security-opt no-new-privileges:true)
 
 say() { printf 'lab: %s\n' "$*"; }
 die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
@@ -110,6 +117,15 @@ check_network() {
      Choose another bridge name: LAB_BRIDGE=progjar1 make lab"
   fi
   return 0
+}
+
+# Folder $1 must be the user's: the machines act as its owner.
+check_owner() {
+  local owner
+  owner=$(stat -c %u:%g "$1" 2>/dev/null) || return 0 # no GNU stat (macOS): Docker Desktop maps owners itself
+  [ "$(id -u)" = 0 ] || [ "${owner%:*}" = "${OWNER%:*}" ] ||
+    die "$1/ belongs to uid ${owner%:*}, not to you (uid ${OWNER%:*}): the machines would act as uid ${owner%:*}
+     and you could not change what they write there. Take it back: sudo chown -R $OWNER $1"
 }
 
 running() { [ "$(docker inspect -f '{{.State.Running}}' progjar-mesin-1 2>/dev/null)" = true ]; }
@@ -325,6 +341,8 @@ table() {
   printf '  %-8s %-15s %-58s %s\n' mesin-2 "$LAB_NET.102" "clients: time-client, echo-client, socket-info" "make shell M=mesin-2"
   printf '  %-8s %-15s %-58s %s\n' mesin-3 "$LAB_NET.103" "clients: time-client, echo-client, socket-info" "make shell M=mesin-3"
   printf '\n  shared folder: ./work on this host = /work on every machine\n'
+  printf '  on the machines you are uid %s, the owner of work/ (make shell ROOT=1: root, for tcpdump and ip route)\n' \
+    "$(stat -c %u work 2>/dev/null || echo "${OWNER%:*}")"
   printf '  try: make capture RUN="mesin-2 time-client"\n\n'
 }
 
@@ -342,6 +360,8 @@ up() {
     say "using the existing image $IMAGE (make images rebuilds it)"
   fi
   mkdir -p work captures .lab && own work captures .lab
+  check_owner work
+  check_owner captures
   printf 'LAB_NET=%s\nLAB_BRIDGE=%s\nLAB_TZ=%s\n' "$LAB_NET" "$LAB_BRIDGE" "$LAB_TZ" >"$STATE"
   compose up -d mesin-1 mesin-2 mesin-3 || die "starting the machines failed (see above)"
   docker exec progjar-mesin-1 labctl wait ||
@@ -350,8 +370,40 @@ up() {
   table
 }
 
+# Offloads a killed capture sidecar left off on a bridge (its record in
+# captures/, see lab/bin/lab-capture) are turned back on.
+restore_offloads() {
+  local record bridge
+  for record in captures/.offloads-*; do
+    [ -f "$record" ] || continue
+    bridge=${record#captures/.offloads-}
+    docker image inspect "$IMAGE" >/dev/null 2>&1 ||
+      { say "warning: $record names offloads to turn back on on $bridge, but the image $IMAGE is gone"; continue; }
+    # The sidecar's restore alone, by docker run: compose would take LAB_BRIDGE
+    # for the lab network's bridge too. NET_ADMIN for ethtool, SETUID and
+    # SETGID to remove the record as the owner of captures/.
+    docker run --rm --network host --cap-drop ALL --cap-add NET_ADMIN --cap-add SETUID --cap-add SETGID \
+      --security-opt no-new-privileges:true -e LAB_BRIDGE="$bridge" -v "$PWD/captures:/captures" "$IMAGE" \
+      lab-capture restore | sed 's/^lab-capture: /lab: /'
+    [ "${PIPESTATUS[0]}" = 0 ] || say "warning: the offloads named in $record could not be turned back on on $bridge"
+  done
+}
+
+# Files a root shell (make shell ROOT=1) made in work/ go to the owner of
+# work/, as the machines' own files do; in a container with CHOWN alone.
+give_back_work() {
+  docker image inspect "$IMAGE" >/dev/null 2>&1 || return 0
+  local n
+  n=$(docker run "${CONFINED[@]}" --cap-add CHOWN -v "$PWD/work:/work" "$IMAGE" bash -c \
+    '[ "$(stat -c %u /work)" = 0 ] && { echo 0; exit 0; }
+     find /work -xdev -uid 0 -print -exec chown -h --reference=/work {} + 2>/dev/null | wc -l')
+  [ "${n:-0}" = 0 ] || say "work/: gave $n file$([ "$n" = 1 ] || echo s) that root made to uid $(stat -c %u:%g work 2>/dev/null), the owner of work/"
+}
+
 down() {
   preflight
+  restore_offloads
+  give_back_work
   if [ -z "$(docker ps -aq --filter label=com.docker.compose.project=$PROJECT)" ] &&
     ! docker network inspect "$NETWORK" >/dev/null 2>&1; then
     rm -f "$STATE"
@@ -400,14 +452,23 @@ shell() {
   running || die "the lab is not running: make lab"
   local flags=-i
   [ -t 0 ] && flags=-it
-  exec docker exec "$flags" "progjar-$machine" bash
+  if [ "${ROOT:-0}" != 1 ]; then
+    exec docker exec "$flags" "progjar-$machine" lab-as-student bash
+  fi
+  say "a root shell on $machine with NET_RAW, NET_ADMIN (tcpdump, ip route, tc), KILL, SETUID and SETGID, and no other capability;
+     what it makes in /work is given to the owner of work/ when it ends"
+  docker exec "$flags" "progjar-$machine" bash
+  local code=$?
+  give_back_work
+  return $code
 }
 
 # ---- capturing ---------------------------------------------------------------
 
+# Starts the sidecar writing captures/$1; $2: a tcpdump filter expression.
 start_capture() {
   docker rm -f progjar-capture >/dev/null 2>&1
-  CAPTURE_FILE=$1 CAPTURE_OWNER="$OWNER" \
+  CAPTURE_FILE=$1 CAPTURE_FILTER=${2:-} \
     compose --profile capture up -d --no-deps capture >/dev/null 2>&1 ||
     die "could not start the capture sidecar"
   local _
@@ -417,6 +478,13 @@ start_capture() {
     sleep 0.1
   done
   docker logs progjar-capture >&2
+  local log
+  log=$(docker logs progjar-capture 2>&1)
+  docker rm -f progjar-capture >/dev/null 2>&1
+  # The file the sidecar opened before tcpdump failed: empty, and ours.
+  [ -s "captures/$1" ] || rm -f "captures/$1"
+  grep -qE "syntax error|can't parse filter|illegal" <<<"$log" &&
+    die "FILTER=$2 is not a tcpdump filter expression (tcpdump's message is above), e.g. FILTER=\"tcp port 45000\""
   die "tcpdump did not start on $LAB_BRIDGE (see above)"
 }
 
@@ -475,7 +543,7 @@ run_steps() {
       [ -z "$machine" ] && continue
       say "[$machine] \$ $rest"
       (
-        docker exec "progjar-$machine" bash -c "$rest" 2>&1 | sed -u "s/^/[$machine] /"
+        docker exec "progjar-$machine" lab-as-student bash -c "$rest" 2>&1 | sed -u "s/^/[$machine] /"
         code=${PIPESTATUS[0]}
         [ "$code" = 0 ] || say "[$machine] \`$rest\` exited with code $code"
         exit "$code"
@@ -495,8 +563,8 @@ capture() {
   label=${label//[^A-Za-z0-9_.-]/-}
   [ -n "$run" ] && check_run "$run"
   local name; name="$(date -u +%Y%m%dT%H%M%SZ)${label:+-$label}.pcap"
-  start_capture "$name"
-  say "capturing on $LAB_BRIDGE into captures/$name"
+  start_capture "$name" "${FILTER:-}"
+  say "capturing on $LAB_BRIDGE into captures/$name${FILTER:+ (only packets that match: $FILTER)}"
   local status=0
   if [ -n "$run" ]; then
     run_steps "$run" || status=1
@@ -511,7 +579,7 @@ capture() {
   fi
   stop_capture
   # The summary of what was captured, by pcap-summary inside the image.
-  docker run --rm -v "$PWD/captures:/captures:ro" -w /captures "$IMAGE" pcap-summary "$name" ||
+  docker run "${CONFINED[@]}" -v "$PWD/captures:/captures:ro" -w /captures "$IMAGE" pcap-summary "$name" ||
     say "pcap-summary could not read the capture (exit $?)"
   say "capture written: captures/$name"
   echo "captures/$name"
@@ -528,7 +596,7 @@ check() {
   local server=${SERVER:-$LAB_NET.101:45000}
   local host=${server%:*} port=${server##*:}
   [ "$host" != "$server" ] || port=45000
-  exec docker exec progjar-mesin-2 time-client check "$host" "$port"
+  exec docker exec progjar-mesin-2 lab-as-student time-client check "$host" "$port"
 }
 
 # ---- experiments ---------------------------------------------------------------
@@ -545,7 +613,7 @@ check() {
 image_experiment() {
   local err out code
   err=$(mktemp) || die "mktemp failed"
-  out=$(docker run --rm "$IMAGE" experiment "$@" 2>"$err")
+  out=$(docker run "${CONFINED[@]}" "$IMAGE" experiment "$@" 2>"$err")
   code=$?
   if [ "$code" != 0 ]; then
     if [ "$code" = 126 ] || [ "$code" = 127 ] || grep -q 'executable file not found' "$err"; then
@@ -575,7 +643,7 @@ experiment_env() {
 
 # `experiment ...` from the image, in captures/, as the user, with those settings.
 experiment() {
-  docker run --rm --user "$OWNER" -v "$PWD/captures:/captures" -w /captures \
+  docker run "${CONFINED[@]}" --user "$OWNER" -v "$PWD/captures:/captures" -w /captures \
     "${EXPERIMENT_ENV[@]}" "$IMAGE" experiment "$@"
 }
 
@@ -599,10 +667,10 @@ run_planned() {
   local inside=/tmp/progjar-result-$id.json pidfile=/tmp/progjar-run-$id.pid started code
   started=$(now)
   say "[$machine] \$ $command"
-  docker exec -e PROGJAR_JSON="$inside" "progjar-$machine" bash -c "echo \$\$ >$pidfile; rm -f $inside; $command" 2>&1 |
+  docker exec -e PROGJAR_JSON="$inside" "progjar-$machine" lab-as-student bash -c "echo \$\$ >$pidfile; rm -f $inside; $command" 2>&1 |
     tee "$dir/$log" | sed -u "s/^/[$machine] /"
   code=${PIPESTATUS[0]}
-  docker exec "progjar-$machine" bash -c "cat $inside 2>/dev/null; rm -f $inside $pidfile" >"$dir/$result"
+  docker exec "progjar-$machine" lab-as-student bash -c "cat $inside 2>/dev/null; rm -f $inside $pidfile" >"$dir/$result"
   printf '{"id":%d,"exit":%d,"started":%s,"ended":%s}\n' "$id" "$code" "$started" "$(now)" >>"$dir/runs.jsonl"
   [ "$code" = 0 ] || say "[$machine] \`$command\` exited with code $code"
   return "$code"
@@ -637,7 +705,7 @@ stop_runs() {
   for pid in ${RUN_PIDS[@]+"${RUN_PIDS[@]}"}; do kill -TERM "$pid" 2>/dev/null; done
   RUN_PIDS=()
   for machine in "${MACHINES[@]}"; do
-    docker exec "progjar-$machine" bash -c 'for f in /tmp/progjar-run-*.pid; do
+    docker exec "progjar-$machine" lab-as-student bash -c 'for f in /tmp/progjar-run-*.pid; do
       [ -f "$f" ] || continue
       g=$(cat "$f"); rm -f "$f"
       [ -n "$g" ] && kill -TERM -- "-$g" 2>/dev/null
@@ -650,7 +718,7 @@ log_lines() { docker exec progjar-mesin-1 bash -c "wc -l < /var/log/lab/$1.log 2
 # Whether mesin-1's port $1 is listened on: 0 yes, 1 not yet, and with
 # $2 = student, 2 when the student's server (its process group) is gone.
 server_state() {
-  docker exec progjar-mesin-1 bash -c "ss -Hltn 'sport = :$1' | grep -q . && exit 0
+  docker exec progjar-mesin-1 lab-as-student bash -c "ss -Hltn 'sport = :$1' | grep -q . && exit 0
     [ '${2:-}' = student ] || exit 1
     g=\$(cat /run/lab/student.pid 2>/dev/null) || exit 1
     kill -0 -- \"-\$g\" 2>/dev/null || exit 2
@@ -661,7 +729,7 @@ server_state() {
 # process group of its own (its id in /run/lab/student.pid), its output in
 # /var/log/lab/student.log (emptied first).
 start_student() {
-  docker exec -d progjar-mesin-1 setsid bash -c \
+  docker exec -d progjar-mesin-1 lab-as-student setsid bash -c \
     'echo $$ >/run/lab/student.pid; exec </dev/null >/var/log/lab/student.log 2>&1; cd /work || exit 1; eval "$1"' \
     student-server "$1"
 }
@@ -671,7 +739,7 @@ start_student() {
 # process that left the group) is killed, since ours is stopped.
 stop_student() {
   local port=$1 left
-  left=$(docker exec progjar-mesin-1 bash -c "
+  left=$(docker exec progjar-mesin-1 lab-as-student bash -c "
     if g=\$(cat /run/lab/student.pid 2>/dev/null) && [ -n \"\$g\" ]; then
       kill -TERM -- \"-\$g\" 2>/dev/null
       for _ in \$(seq 30); do kill -0 -- \"-\$g\" 2>/dev/null || break; sleep 0.1; done

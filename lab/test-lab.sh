@@ -5,8 +5,10 @@
 # and echo-client on mesin-2 while capturing, then reads the pcap with
 # `tcpdump -r` inside the image and checks, for each client machine: SYN,
 # SYN-ACK and ACK with 172.16.16.101:45000, the TIME and JAM hh:mm:ss
-# payloads, and FINs both ways. Finally `make down` must leave no container,
-# network or bridge behind. The lab is taken down even when a step fails.
+# payloads, and FINs both ways; every experiment (lab/test-scenarios.sh);
+# the privileges of each container (lab/test-privileges.sh). Finally
+# `make down` must leave no container, network or bridge behind. The lab is
+# taken down even when a step fails.
 #
 # Without Docker the test is skipped, except under CI=true, where it fails.
 # pass and fail always return 0, so `check && pass || fail` is an if-else here.
@@ -34,7 +36,15 @@ NET=${LAB_NET:-172.16.16}
 BRIDGE=${LAB_BRIDGE:-progjar0}
 export LAB_NET=$NET LAB_BRIDGE=$BRIDGE
 
-cleanup() { lab/lab.sh down >/dev/null 2>&1; }
+# Run as root, the test is a student who typed `sudo make`: the lab then
+# acts as uid 1000 (or SUDO_UID), and the folders it chowns for them are
+# given back to their owner at the end.
+folders_owner=$(stat -c %u:%g work)
+if [ "$(id -u)" = 0 ] && [ -z "${SUDO_UID:-}" ]; then export SUDO_UID=1000 SUDO_GID=1000; fi
+cleanup() {
+  lab/lab.sh down >/dev/null 2>&1
+  [ "$(id -u)" = 0 ] && chown -R "$folders_owner" work captures .lab 2>/dev/null
+}
 trap cleanup EXIT
 
 lab/lab.sh down >/dev/null 2>&1
@@ -166,6 +176,15 @@ while read -r line; do
     FAIL*) fail "${line#FAIL }" ;;
   esac
 done < <(lab/test-scenarios.sh)
+
+# Who holds which privilege, checked on the running containers; ends with make down.
+while read -r line; do
+  case "$line" in
+    ok*) pass "${line#ok   }" ;;
+    FAIL*) fail "${line#FAIL }" ;;
+    info*) printf 'lab test: %s\n' "$line" ;;
+  esac
+done < <(lab/test-privileges.sh)
 
 # make down must leave nothing behind.
 lab/lab.sh down >/dev/null || fail "lab down failed"

@@ -159,7 +159,7 @@ SERVER="cd /work && python3 .lab-test-server.py --wait-for-crlf" S=t2-crlf lab/l
 check t2-crlf "$(latest t2-crlf)" student
 rm -f work/.lab-test-server.py
 read -r _ status _ time_pid _ < <(docker exec progjar-mesin-1 labctl status | awk '$1 == "time"')
-owner=$(docker exec progjar-mesin-1 ss -Hltnp 'sport = :45000' | grep -o 'pid=[0-9]*' | head -n1)
+owner=$(docker exec progjar-mesin-1 lab-as-student ss -Hltnp 'sport = :45000' | grep -o 'pid=[0-9]*' | head -n1)
 left=$(docker exec progjar-mesin-1 bash -c 'ps -eo args | grep -c "[l]ab-test-server"; ls /run/lab/student.pid 2>/dev/null')
 if [ "$status" = running ] && [ "$owner" = "pid=$time_pid" ] && [ "$left" = 0 ]; then
   echo "ok   t2-crlf: after SERVER=\"cd /work && python3 ...\", no process of it is left and our time server listens on 45000"
