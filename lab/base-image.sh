@@ -6,11 +6,11 @@
 # into an image. Students with internet never need this: the Dockerfile's
 # ordinary path starts FROM debian:bookworm-slim.
 #
-#   lab/base-image.sh [IMAGE]      default IMAGE: progjar-lab/base:bookworm-2
+#   lab/base-image.sh [IMAGE]      default IMAGE: progjar-lab/base:bookworm-3
 #   DEBIAN_MIRROR=URL              override the mirror (default: the one apt uses here)
 set -euo pipefail
 
-image=${1:-progjar-lab/base:bookworm-2}
+image=${1:-progjar-lab/base:bookworm-3}
 suite=bookworm
 # The packages: lab/packages.txt, which the Dockerfile's runtime stage installs
 # too, so both paths have the same tools. The tag carries a number: change it

@@ -16,7 +16,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 IMAGE=${LAB_IMAGE:-progjar-lab/mesin:latest}
-BASE_IMAGE=${LAB_BASE_IMAGE:-progjar-lab/base:bookworm-2}
+BASE_IMAGE=${LAB_BASE_IMAGE:-progjar-lab/base:bookworm-3}
 NETWORK=progjar-lab
 PROJECT=progjar
 MACHINES=(mesin-1 mesin-2 mesin-3)
