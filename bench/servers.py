@@ -113,15 +113,18 @@ def cpu_seconds(pid):
 
 
 def machine_ticks():
-    """The machine's CPU time so far (/proc/stat "cpu" line): (all, steal).
+    """The machine's CPU time so far (/proc/stat "cpu" line): (all, steal, busy).
 
     Steal is time the VM's virtual CPUs were ready but the host ran something
     else: a figure measured while it is high says more about the host than
-    about the server.
+    about the server. Busy is what the VM itself ran (not idle, iowait or
+    steal): what neither the server nor the load generator used of it is
+    other work on the same cores, which low steal does not rule out.
     """
     with open("/proc/stat") as stat:
         fields = [int(v) for v in stat.readline().split()[1:]]
-    return sum(fields), (fields[7] if len(fields) > 7 else 0)
+    steal = fields[7] if len(fields) > 7 else 0
+    return sum(fields), steal, sum(fields) - fields[3] - fields[4] - steal
 
 
 def load_measured(port, pid, connections, *args):
@@ -129,6 +132,8 @@ def load_measured(port, pid, connections, *args):
     before = cpu_seconds(pid)
     r = load(port, connections, *args)
     r["server_cpu_seconds"] = cpu_seconds(pid) - before
+    ours = r["server_cpu_seconds"] + r["client_cpu"] * r["seconds"]
+    r["others"] = max(r["busy_seconds"] - ours, 0) / max(r["all_seconds"], 1e-9)
     return r
 
 
@@ -142,7 +147,7 @@ def load(port, connections, *args):
     cmds = [pinned(cores) + [os.path.join(RELEASE, "time-client"), "load", "127.0.0.1", str(port), "--json",
                              "--connections", str(share)] + [str(a) for a in args]
             for cores, share in zip(load_process_cores(), shares) if share]
-    all_before, steal_before = machine_ticks()
+    all_before, steal_before, busy_before = machine_ticks()
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=dict(os.environ, RUST_LOG="error")) for cmd in cmds]
     results = []
     for proc in procs:
@@ -151,9 +156,11 @@ def load(port, connections, *args):
             results.append(json.loads(out))
         except ValueError:
             results.append(dict(NO_RESULT))
-    all_after, steal_after = machine_ticks()
+    all_after, steal_after, busy_after = machine_ticks()
     r = results[0] if len(results) == 1 else merged(results)
     r["steal"] = (steal_after - steal_before) / max(all_after - all_before, 1)
+    tick = os.sysconf("SC_CLK_TCK")
+    r["all_seconds"], r["busy_seconds"] = (all_after - all_before) / tick, (busy_after - busy_before) / tick
     return r
 
 
@@ -241,6 +248,7 @@ def measure(name, argv):
             row["conn/s c=%d" % clients] = r["connections_per_second"]
             row["client cpu c=%d" % clients] = r["client_cpu"]
             row["steal c=%d" % clients] = r["steal"]
+            row["others c=%d" % clients] = r["others"]
             row["server cpu c=%d" % clients] = r["server_cpu_seconds"] / max(r["seconds"], 1e-9)
             row["errors c=%d" % clients] = sum(r["errors"].values())
             row["load threads"] = r["threads"]
@@ -254,6 +262,7 @@ def measure(name, argv):
             row["req/s k=%d" % depth] = r["requests_per_second"]
             row["client cpu k=%d" % depth] = r["client_cpu"]
             row["steal k=%d" % depth] = r["steal"]
+            row["others k=%d" % depth] = r["others"]
             row["server cpu k=%d" % depth] = r["server_cpu_seconds"] / max(r["seconds"], 1e-9)
             if depth == 64:
                 row["srv us/req"] = 1e6 * r["server_cpu_seconds"] / max(r["requests"], 1)
@@ -412,18 +421,20 @@ def main():
         for row in rows:
             if row["server"] != "c-floor":
                 print("%-10s" % row["server"] + "".join("%15.2fx" % row["vs c-floor " + m] for m in METRICS))
-    print("\nCPU (share of one core), load generator / server, and the host's steal (share of all CPU time):")
+    print("\nCPU (share of one core), load generator / server; the host's steal and other processes (oth), shares of all CPU time:")
     for key in ("c=1", "c=16", "c=256", "k=1", "k=64"):
-        print("  %-6s " % key + ", ".join("%s %.0f%% / %.0f%% st %.1f%%" % (r["server"], 100 * r["client cpu " + key], 100 * r["server cpu " + key], 100 * r["steal " + key]) for r in rows))
+        print("  %-6s " % key + ", ".join("%s %.0f%% / %.0f%% st %.1f%% oth %.0f%%" % (
+            r["server"], 100 * r["client cpu " + key], 100 * r["server cpu " + key], 100 * r["steal " + key], 100 * r["others " + key]) for r in rows))
     print("srv us/conn = server CPU microseconds per connection at c=16; srv us/req = per request at k=64 (lower is better)")
     if "c-floor" in by_name:
-        print("\nserver CPU against c-floor, each round (ratio, the host's steal during ours / during the floor's):")
+        print("\nserver CPU against c-floor, each round (ratio; the host's steal, then other processes, during ours / during the floor's):")
         for m, key in (("srv us/conn", "c=16"), ("srv us/req", "k=64")):
             for name in ("async", "thread"):
                 if name not in by_name:
                     continue
-                print("  %-11s %-6s " % (m, name) + "; ".join("%.2fx (%.3f vs %.3f us, st %.1f%% / %.1f%%)" % (
-                    ratio(r[name][m], r["c-floor"][m]), r[name][m], r["c-floor"][m], 100 * r[name]["steal " + key], 100 * r["c-floor"]["steal " + key])
+                print("  %-11s %-6s " % (m, name) + "; ".join("%.2fx (%.3f vs %.3f us, st %.1f%% / %.1f%%, oth %.0f%% / %.0f%%)" % (
+                    ratio(r[name][m], r["c-floor"][m]), r[name][m], r["c-floor"][m], 100 * r[name]["steal " + key], 100 * r["c-floor"]["steal " + key],
+                    100 * r[name]["others " + key], 100 * r["c-floor"]["others " + key])
                     for r in rounds))
         if "async" in by_name:
             verdicts = []
