@@ -14,9 +14,12 @@
 # JITTER then fail with a message, as nothing else can delay packets.
 # tc acts on the packets the machine sends (its interface's outgoing queue): they are
 # lost, delayed or slowed before the bridge, so the capture shows a hole and then the
-# retransmission. The iptables fallback for LOSS drops both ways: a packet dropped on
-# the way in was seen by the capture first, so it shows the original and its
-# retransmission.
+# retransmission. The iptables fallback for LOSS drops both ways, always on arrival:
+# what the machine receives, in its own namespace, and what it sends, in the other
+# machines' namespaces (after the bridge). The capture saw each dropped packet first, so
+# it shows the original and its retransmission, as on a lossy cable. (A packet dropped
+# on its way *out* of a machine is reported to the sending TCP at once, which just sends
+# it a little later as if for the first time: no loss would show at all.)
 # Exit codes: 0 done, 1 failed (the message says why and what to do), 2 bad usage.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -87,15 +90,62 @@ check_rate() {
   [[ "${RATE:-}" =~ ^[0-9]+(kbit|mbit|gbit)$ ]] || usage "RATE=${RATE:-}: a rate such as 500kbit or 1mbit"
 }
 
+# The chain that drops an impaired machine's packets (one per machine: two machines may
+# be impaired at once, and each has a rule in the others' namespaces).
+chain_of() { echo "${CHAIN}_$1"; }
+
+# The machine's lab address.
+address_of() {
+  docker exec "progjar-$1" ip -o -4 addr show |
+    awk -v net="$LAB_NET." 'index($4, net) == 1 { sub(/\/.*/, "", $4); print $4; exit }'
+}
+
+# Removes the drop rules of an impaired `machine` from every running machine.
+clear_drops() {
+  local machine=$1 chain other ip
+  chain=$(chain_of "$machine")
+  ip=$(address_of "$machine")
+  for other in "${MACHINES[@]}"; do
+    [ "$(docker inspect -f '{{.State.Running}}' "progjar-$other" 2>/dev/null)" = true ] || continue
+    in_netns "$other" iptables -D INPUT -j "$chain" 2>/dev/null
+    [ -n "$ip" ] && in_netns "$other" iptables -D INPUT -s "$ip" -j "$chain" 2>/dev/null
+    in_netns "$other" iptables -F "$chain" 2>/dev/null
+    in_netns "$other" iptables -X "$chain" 2>/dev/null
+  done
+  # What an earlier version left: one chain, on the machine's INPUT and OUTPUT.
+  in_netns "$machine" iptables -D INPUT -j "$CHAIN" 2>/dev/null
+  in_netns "$machine" iptables -D OUTPUT -j "$CHAIN" 2>/dev/null
+  in_netns "$machine" iptables -F "$CHAIN" 2>/dev/null
+  in_netns "$machine" iptables -X "$CHAIN" 2>/dev/null
+  return 0
+}
+
+# Drops `probability` of what `machine` receives (in its namespace) and of what it
+# sends (on arrival at each other machine).
+add_drops() {
+  local machine=$1 probability=$2 chain other ip
+  chain=$(chain_of "$machine")
+  ip=$(address_of "$machine")
+  [ -n "$ip" ] || return 1
+  for other in "${MACHINES[@]}"; do
+    [ "$(docker inspect -f '{{.State.Running}}' "progjar-$other" 2>/dev/null)" = true ] || continue
+    in_netns "$other" iptables -N "$chain" &&
+      in_netns "$other" iptables -A "$chain" -m statistic --mode random --probability "$probability" -j DROP ||
+      return 1
+    if [ "$other" = "$machine" ]; then
+      in_netns "$other" iptables -I INPUT -j "$chain" || return 1
+    else
+      in_netns "$other" iptables -I INPUT -s "$ip" -j "$chain" || return 1
+    fi
+  done
+}
+
 clear_machine() {
   local machine=$1 dev
   dev=$(interface_of "$machine")
   [ -n "$dev" ] && docker exec "progjar-$machine" tc qdisc del dev "$dev" root >/dev/null 2>&1
   if [ -f "$(state_file "$machine")" ] && grep -q '^METHOD=iptables' "$(state_file "$machine")"; then
-    in_netns "$machine" iptables -D INPUT -j "$CHAIN" 2>/dev/null
-    in_netns "$machine" iptables -D OUTPUT -j "$CHAIN" 2>/dev/null
-    in_netns "$machine" iptables -F "$CHAIN" 2>/dev/null
-    in_netns "$machine" iptables -X "$CHAIN" 2>/dev/null
+    clear_drops "$machine"
   fi
   rm -f "$(state_file "$machine")"
 }
@@ -144,10 +194,7 @@ apply() {
     fi
     local probability
     probability=$(awk -v l="$loss" 'BEGIN { printf "%.6f", l / 100 }')
-    if ! { in_netns "$machine" iptables -N "$CHAIN" &&
-      in_netns "$machine" iptables -A "$CHAIN" -m statistic --mode random --probability "$probability" -j DROP &&
-      in_netns "$machine" iptables -I INPUT -j "$CHAIN" &&
-      in_netns "$machine" iptables -I OUTPUT -j "$CHAIN"; }; then
+    if ! add_drops "$machine" "$probability"; then
       write_state "$machine" iptables "$loss" "" ""
       clear_machine "$machine"
       die "iptables in $machine's network namespace failed (see above)"
@@ -180,7 +227,7 @@ describe() {
     if [ "$method" = netem ]; then
       parts+=("loses $(value "$machine" LOSS)% of the packets it sends (tc netem)")
     else
-      parts+=("loses $(value "$machine" LOSS)% of the packets it sends and receives (iptables statistic; this kernel has no netem)")
+      parts+=("loses $(value "$machine" LOSS)% of the packets it sends and receives, on arrival (iptables statistic; this kernel has no netem)")
     fi
   fi
   if [ -n "$(value "$machine" DELAY)" ]; then

@@ -764,7 +764,7 @@ restore_server() {
 }
 
 # The experiment under way, for finish_scenario; SC_FOLDER is empty when none is.
-SC_FOLDER="" SC_NAME="" SC_SERVER="" SC_PORT="" SC_SERVER_LOG="" SC_LOG_NAME="" SC_BEFORE=""
+SC_FOLDER="" SC_NAME="" SC_SERVER="" SC_PORT="" SC_SERVER_LOG="" SC_LOG_NAME="" SC_BEFORE="" SC_IMPAIRED=""
 SC_SWAPPED=0 SC_CAPTURING=0
 # The machine whose link make scenario impaired (M=, with LOSS= ...), cleared at the end.
 IMPAIRED=""
@@ -784,6 +784,11 @@ finish_scenario() {
   if [ "$SC_SWAPPED" = 1 ]; then
     SC_SWAPPED=0
     restore_server "$SC_SERVER" "$SC_PORT" || { restored=1; status=1; }
+  fi
+  if [ -n "${SC_IMPAIRED:-}" ]; then
+    # The experiment's own impairment ends with it.
+    M=$SC_IMPAIRED lab/impair.sh clear >/dev/null || status=1
+    SC_IMPAIRED=""
   fi
   own "$dir"
   SC_FOLDER=""
@@ -824,16 +829,30 @@ one_scenario() {
     rm -rf "$dir"
     return 1
   fi
-  local kind a b c d server="" port="" server_log="" cmdline="" student=""
+  local kind a b c d server="" port="" server_log="" cmdline="" student="" lossy="" loss=""
   while IFS=$'\t' read -r kind a b c d; do
     case "$kind" in
       server) server=$a port=$b server_log=$c cmdline=$d ;;
       student) student=$a ;;
+      impair) lossy=$a loss=$b ;;
     esac
   done <<<"$plan"
   [ -n "${SERVER:-}" ] && [ -z "$server" ] && say "note: $name runs no server on mesin-1, so SERVER is not used"
   SC_FOLDER=$folder SC_NAME=$name SC_SERVER=$server SC_PORT=$port SC_SERVER_LOG=$server_log
-  SC_LOG_NAME=$server SC_BEFORE="" SC_SWAPPED=0 SC_CAPTURING=0
+  SC_LOG_NAME=$server SC_BEFORE="" SC_SWAPPED=0 SC_CAPTURING=0 SC_IMPAIRED=""
+  if [ -n "$lossy" ]; then
+    # The experiment is about a lossy link: make it so for this run, unless the
+    # student already chose an impairment (make scenario M=... LOSS=...).
+    if [ -n "$IMPAIRED" ]; then
+      say "note: $name would make $lossy lose $loss of its packets; $IMPAIRED's impairment (M=, LOSS=...) is used instead"
+    elif M=$lossy LOSS=$loss DELAY="" JITTER="" RATE="" lab/impair.sh apply; then
+      SC_IMPAIRED=$lossy
+    else
+      SC_FOLDER=""
+      rm -rf "$dir"
+      return 1
+    fi
+  fi
   if [ -n "$server" ]; then
     local listening=false state _
     if [ -n "$student" ]; then
@@ -866,7 +885,7 @@ one_scenario() {
     printf '{"listening":%s}\n' "$listening" >"$dir/server-status.json"
     [ -n "$student" ] || SC_BEFORE=$(log_lines "$server")
   fi
-  [ -z "$IMPAIRED" ] || M=$IMPAIRED lab/impair.sh json >"$dir/impairment.json"
+  [ -z "${SC_IMPAIRED:-$IMPAIRED}" ] || M=${SC_IMPAIRED:-$IMPAIRED} lab/impair.sh json >"$dir/impairment.json"
   SC_CAPTURING=1 # also when start_capture dies: its sidecar is removed
   start_capture "$folder/capture.pcap"
   say "experiment $name: capturing into $dir/"

@@ -13,7 +13,8 @@ IMAGE=${LAB_IMAGE:-progjar-lab/mesin:latest}
 # SERVER left exported (e.g. from make check) would change every run below.
 unset SERVER
 
-export T1_INTERVAL=1 T2_CLIENTS=2
+# t3-loss at 10%: the ~100 packets of its file echo all but surely lose some.
+export T1_INTERVAL=1 T2_CLIENTS=2 T3_LOSS=10
 S=all lab/lab.sh scenario >/tmp/progjar-scenarios.log 2>&1
 echo "info scenarios exit: $?"
 
@@ -78,6 +79,23 @@ elif name in ("t1-echo", "t1-file"):
             "retransmissions in the capture (%d) are named in REPORT.md" % resent)
         say(findings["facts"]["clients"][0]["result"]["bytes_received"] == sent,
             "the byte count stated is what echo-client read (stream bytes, not wire bytes)")
+elif name == "t3-loss":
+    a = {}
+    for c in d["conversations"]:
+        if port(c) == 32444:
+            for k, v in c["analysis"].items():
+                a[k] = a.get(k, 0) + v
+    n = a.get("retransmission", 0)
+    print("info t3-loss: the capture's analysis %s" % json.dumps(a))
+    say(n > 0 and ("TCP sent %d segment" % n) in report and "still the file arrived intact" in report,
+        "REPORT.md names the %d retransmissions the capture's analysis shows, and the file intact" % n)
+    say(findings["facts"]["loss_percent"] == 10, "the lossy link of the run (10%) is in findings.json")
+elif name == "t3-flow":
+    zw = sum(c["analysis"]["zero_window"] for c in d["conversations"] if port(c) == 32444)
+    up = sum(c["analysis"]["window_update"] for c in d["conversations"] if port(c) == 32444)
+    print("info t3-flow: %d zero windows, %d window updates in the capture" % (zw, up))
+    say(zw > 0 and ("announced a zero window %d time" % zw) in report and "This is flow control" in report,
+        "REPORT.md states the %d zero windows the capture shows and why (flow control)" % zw)
 elif name == "t2-time":
     c = [c for c in d["conversations"] if port(c) == 45000][0]
     jams = [s for s in c["segments"] if s["payload"].startswith("JAM ")]
@@ -97,13 +115,39 @@ for name in $names; do
   dir=$(latest "$name")
   if [ -z "$dir" ]; then echo "FAIL $name: no folder"; continue; fi
   missing=""
-  for f in capture.pcap capture-stats.json plan.json runs.jsonl summary.json findings.json timeline.svg REPORT.md; do
+  for f in capture.pcap capture-stats.json plan.json runs.jsonl summary.json findings.json timeline.svg REPORT.md report.html; do
     [ -s "$dir/$f" ] || missing="$missing $f"
   done
   [ -z "$missing" ] && echo "ok   $name: the folder has the capture and its counts, plan, runs, summary, findings and REPORT.md" ||
     echo "FAIL $name: missing$missing"
   check "$name" "$dir"
 done
+
+# The ladder pictures of a real run, and report.html in a real browser (headless
+# Chromium from Debian's packages, from the host: make setup installs it).
+dir=$(latest t2-concurrent)
+for f in ladder.svg ladder.png overview.svg overview.png; do
+  [ -s "$dir/$f" ] && echo "ok   t2-concurrent: $f drawn" || echo "FAIL t2-concurrent: no $f"
+done
+if command -v chromium >/dev/null; then
+  # The browser's own traffic off, and whatever is left only to a closed loopback port.
+  quiet=(--headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$(mktemp -d)"
+    --disable-background-networking --disable-component-update --disable-sync --disable-extensions
+    --no-pings "--host-resolver-rules=MAP * ~NOTFOUND" --proxy-server=127.0.0.1:9)
+  dom=$(chromium "${quiet[@]}" --dump-dom "file://$PWD/$dir/report.html" 2>/dev/null)
+  for part in 'class="ladder"><svg' 'class="overview"><svg' 'class="timeline"><svg' 'class="conversation"'; do
+    grep -qF "$part" <<<"$dom" && echo "ok   report.html: the browser shows $part" ||
+      echo "FAIL report.html: the browser's DOM has no $part"
+  done
+  chromium "${quiet[@]}" --screenshot="$dir/report-screenshot.png" --window-size=1240,1754 \
+    "file://$PWD/$dir/report.html" >/dev/null 2>&1
+  [ -s "$dir/report-screenshot.png" ] && echo "ok   report.html: screenshot in $dir/report-screenshot.png" ||
+    echo "FAIL report.html: no screenshot"
+elif [ "${CI:-}" = true ]; then
+  echo "FAIL report.html: chromium is not installed (make setup installs it)"
+else
+  echo "info report.html: chromium not installed, browser check skipped (make setup installs it)"
+fi
 
 # The report in Indonesian.
 REPORT_LANG=id S=t2-time lab/lab.sh scenario >/dev/null 2>&1

@@ -62,6 +62,12 @@ pub struct EchoPlan {
     pub read_timeout: Duration,
     /// One round at a time, or all rounds on a timer.
     pub mode: EchoMode,
+    /// A pause after every piece read: a slow reader, whose receive
+    /// window fills (TCP flow control).
+    pub read_pause: Duration,
+    /// The socket's receive buffer (SO_RCVBUF), when set: a small one fills
+    /// sooner. The kernel doubles it for its bookkeeping.
+    pub receive_buffer: Option<usize>,
 }
 
 /// What went wrong.
@@ -135,6 +141,8 @@ struct Received {
     pieces: u64,
     buf: Vec<u8>,
     log_each: bool,
+    /// The pause after each piece.
+    pause: Duration,
 }
 
 /// Sends the payload `repeat` times, reads the echo, and checks it. Never
@@ -148,6 +156,7 @@ pub fn run(plan: &EchoPlan) -> EchoResult {
         pieces: 0,
         buf: vec![0u8; plan.chunk.max(1)],
         log_each: total <= LOG_EVERY_PIECE_UP_TO,
+        pause: plan.read_pause,
     };
     let mut local = None;
     let outcome = connect_and_exchange(plan, &sent, &mut received, &mut local);
@@ -184,6 +193,14 @@ fn connect_and_exchange(
     local: &mut Option<String>,
 ) -> Result<(), EchoError> {
     let stream = connect_blocking(&plan.host, plan.port, plan.connect_timeout)?;
+    if let Some(bytes) = plan.receive_buffer {
+        socket2::SockRef::from(&stream)
+            .set_recv_buffer_size(bytes)
+            .map_err(|source| EchoError::Io {
+                what: "setting the receive buffer",
+                source,
+            })?;
+    }
     if let (Ok(peer), Ok(me)) = (stream.peer_addr(), stream.local_addr()) {
         info!("connected to {peer} from {me}");
         *local = Some(me.to_string());
@@ -454,6 +471,10 @@ fn read_piece(
                     info!("received {}", quoted(piece));
                 } else {
                     debug!("received {}", quoted(piece));
+                }
+                if !received.pause.is_zero() {
+                    // A slow reader: the bytes wait in the receive buffer.
+                    std::thread::sleep(received.pause);
                 }
                 return Ok(n);
             }

@@ -7,7 +7,9 @@
 //! - `plan.json`, read back by `experiment report`;
 //! - lines for `lab/lab.sh`, one per fact, fields separated by tabs, the
 //!   command last (it may hold spaces, never a tab or a newline):
-//!   `server NAME PORT LOG CMDLINE`, `student COMMAND`, and
+//!   `server NAME PORT LOG CMDLINE`, `student COMMAND`,
+//!   `impair MACHINE LOSS` (the link to make lossy for the run, as `make
+//!   impair M=MACHINE LOSS=LOSS` does), and
 //!   `run STEP ID MACHINE LOG RESULT COMMAND`.
 
 use std::fmt::Write as _;
@@ -218,6 +220,19 @@ pub struct Plan {
     pub server: Option<ServerUnderTest>,
     /// Steps, one after another; the commands of a step run at once.
     pub steps: Vec<Vec<PlannedCommand>>,
+    /// A link the experiment itself makes lossy for its run (unless the
+    /// student already impaired one with `make scenario M=... LOSS=...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impair: Option<PlannedImpairment>,
+}
+
+/// A machine's link made lossy for an experiment's run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedImpairment {
+    /// Whose link.
+    pub machine: Machine,
+    /// The share of packets lost each way, as `make impair` takes it (`5%`).
+    pub loss: String,
 }
 
 impl Plan {
@@ -228,7 +243,17 @@ impl Plan {
             net: settings.net.clone(),
             server: None,
             steps: Vec::new(),
+            impair: None,
         }
+    }
+
+    /// The run happens over `machine`'s link losing `loss` of its packets.
+    pub fn with_lossy_link(mut self, machine: Machine, loss: &str) -> Plan {
+        self.impair = Some(PlannedImpairment {
+            machine,
+            loss: loss.to_string(),
+        });
+        self
     }
 
     /// The experiment talks to `server` on mesin-1 (or to the student's
@@ -284,6 +309,14 @@ impl Plan {
             if let Some(command) = &server.student_command {
                 let _ = writeln!(out, "student\t{}", one_line(command));
             }
+        }
+        if let Some(impair) = &self.impair {
+            let _ = writeln!(
+                out,
+                "impair\t{}\t{}",
+                impair.machine.name(),
+                one_line(&impair.loss)
+            );
         }
         for (step, commands) in self.steps.iter().enumerate() {
             for c in commands {

@@ -13,6 +13,8 @@ pub static SCENARIOS: &[&dyn Scenario] = &[
     &scenarios::t2_time::Time,
     &scenarios::t2_concurrent::Concurrent,
     &scenarios::t2_crlf::Crlf,
+    &scenarios::t3_loss::Loss,
+    &scenarios::t3_flow::Flow,
 ];
 
 /// The experiment called `name`.

@@ -1128,3 +1128,124 @@ fn fetched_by_the_page(net_log: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// The file echo over a lossy link, as the capture shows it: mesin-2's
+/// second segment is lost after the capture point, the server asks for it
+/// with three duplicate ACKs, and mesin-2 sends it again at once.
+fn lossy_file_echo() -> CaptureBuilder {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:32444");
+    s.handshake(0.0);
+    s.send(ClientToServer, 0.010, &[b'a'; 1000]);
+    let lost = s.send(ClientToServer, 0.0101, &[b'b'; 1000]);
+    s.send(ClientToServer, 0.0102, &[b'c'; 1000]);
+    s.send(ClientToServer, 0.0103, &[b'd'; 1000]);
+    for i in 0..3 {
+        s.ack_up_to(ServerToClient, 0.011 + f64::from(i) * 0.0001, 1000);
+    }
+    s.retransmit(0.0115, lost);
+    s.ack(ServerToClient, 0.012);
+    s.send(ServerToClient, 0.020, &[b'x'; 4000]);
+    s.close(ClientToServer, 0.030);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    capture
+}
+
+#[test]
+fn a_lossy_transfer_is_explained_by_its_duplicate_acks_and_fast_retransmission() {
+    let dir = folder(
+        "t3-loss",
+        &[],
+        &lossy_file_echo(),
+        &[outcome(1, 0, "", Some(echo_result(4000, 250, true, None)))],
+        Some(&ServerSide {
+            cmdline: "echo-server --port 32444 --mode iterative",
+            log: "",
+            listening: true,
+        }),
+    );
+    std::fs::write(
+        dir.path().join("impairment.json"),
+        r#"{"machine":"mesin-2","method":"iptables","loss_percent":5,"delay_ms":null,"jitter_ms":null,"rate":null}"#,
+    )
+    .expect("impairment");
+    let text = report(dir.path(), Lang::En);
+    for sentence in [
+        "TCP sent 1 segment again: 1 as fast retransmission (at once, because duplicate ACKs said the bytes were missing), 0 after the retransmission timer ran out",
+        "The receiver sent 2 duplicate ACKs",
+        "(fast: after the duplicate ACKs)",
+        "And still the file arrived intact",
+    ] {
+        assert!(text.contains(sentence), "{sentence}\n{text}");
+    }
+    assert_eq!(findings(dir.path())["as_expected"], true, "{text}");
+    let facts = &findings(dir.path())["facts"]["tcp"]["counts"];
+    assert_eq!(facts["fast_retransmission"], 1);
+    assert_eq!(
+        facts["duplicate_ack"], 2,
+        "the first of the three repeats nothing"
+    );
+    report(dir.path(), Lang::Id);
+}
+
+#[test]
+fn a_lossless_run_of_t3_loss_says_nothing_was_resent() {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:32444");
+    s.handshake(0.0);
+    s.send(ClientToServer, 0.010, &[b'a'; 1000]);
+    s.send(ServerToClient, 0.011, &[b'a'; 1000]);
+    s.close(ClientToServer, 0.02);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    let dir = folder(
+        "t3-loss",
+        &[],
+        &capture,
+        &[outcome(1, 0, "", Some(echo_result(1000, 63, true, None)))],
+        Some(&OUR_ECHO_SERVER),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(text.contains("TCP sent nothing again"), "{text}");
+    assert!(text.contains("No lossy link was recorded"), "{text}");
+    assert_eq!(findings(dir.path())["as_expected"], false);
+}
+
+#[test]
+fn a_slow_reader_shows_a_zero_window_and_the_update_that_reopens_it() {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:32444");
+    s.handshake(0.0);
+    s.send(ClientToServer, 0.010, &[b'a'; 3000]);
+    s.send(ServerToClient, 0.011, &[b'a'; 1500]);
+    // The reader's buffer is full: it acknowledges with a zero window...
+    s.set_window(ClientToServer, 0);
+    s.ack(ClientToServer, 0.012);
+    // ... and reopens it once the program has read.
+    s.set_window(ClientToServer, 8192);
+    s.ack(ClientToServer, 0.300);
+    s.send(ServerToClient, 0.301, &[b'a'; 1500]);
+    s.close(ClientToServer, 0.4);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    let dir = folder(
+        "t3-flow",
+        &[],
+        &capture,
+        &[outcome(1, 0, "", Some(echo_result(3000, 188, true, None)))],
+        Some(&ServerSide {
+            cmdline: "echo-server --port 32444 --mode iterative",
+            log: "",
+            listening: true,
+        }),
+    );
+    let text = report(dir.path(), Lang::En);
+    for sentence in [
+        "read the echo slowly: 16 bytes at a time, pausing 0.002 s after each, into a receive buffer of 4096 bytes",
+        "mesin-2 announced a zero window 1 time",
+        "mesin-2 sent 1 window update",
+        "This is flow control",
+    ] {
+        assert!(text.contains(sentence), "{sentence}\n{text}");
+    }
+    assert_eq!(findings(dir.path())["as_expected"], true, "{text}");
+    report(dir.path(), Lang::Id);
+}

@@ -94,7 +94,10 @@ pub struct TcpSession {
     stream: [Vec<u8>; 2],
     /// Whether each side sent its FIN (it uses one sequence number).
     fin_sent: [bool; 2],
-    window: u16,
+    /// The receive window each side announces, indexed by direction.
+    window: [u16; 2],
+    /// The ACK number of the next segment, when not "everything sent".
+    ack_override: Option<u32>,
     packets: Vec<TimedPacket>,
 }
 
@@ -137,9 +140,17 @@ impl TcpSession {
             isn: [Self::CLIENT_ISN, Self::SERVER_ISN],
             stream: [Vec::new(), Vec::new()],
             fin_sent: [false; 2],
-            window: 64240,
+            window: [64240; 2],
+            ack_override: None,
             packets: Vec::new(),
         }
+    }
+
+    /// From now on, `dir`'s sender announces this receive window (0: its
+    /// buffer is full; flow control).
+    pub fn set_window(&mut self, dir: Direction, window: u16) -> &mut Self {
+        self.window[dir.index()] = window;
+        self
     }
 
     /// Starts the client's and the server's sequence numbers at `client`
@@ -217,6 +228,20 @@ impl TcpSession {
     /// A pure ACK from `dir`'s sender at `t`, acknowledging everything the
     /// other side has sent so far.
     pub fn ack(&mut self, dir: Direction, t: f64) -> &mut Self {
+        let seq = self.next_seq(dir);
+        self.record(dir, t, ACK, seq, &[]);
+        self
+    }
+
+    /// An ACK from `dir`'s sender at `t` of only the first `bytes` of the
+    /// other side's stream: what a receiver sends when a segment after
+    /// those bytes is missing (repeated, it is a duplicate ACK).
+    pub fn ack_up_to(&mut self, dir: Direction, t: f64, bytes: u64) -> &mut Self {
+        // The other side's SYN takes one sequence number before its data.
+        let ack = self.isn[dir.reverse().index()]
+            .wrapping_add(1)
+            .wrapping_add(bytes as u32);
+        self.ack_override = Some(ack);
         let seq = self.next_seq(dir);
         self.record(dir, t, ACK, seq, &[]);
         self
@@ -315,12 +340,16 @@ impl TcpSession {
             // `between` refused mixed families.
             _ => unreachable!("mixed address families"),
         };
-        let mut tcp = ip.tcp(src.port(), dst.port(), seq, self.window);
+        let mut tcp = ip.tcp(src.port(), dst.port(), seq, self.window[dir.index()]);
         if flags & SYN != 0 {
             tcp = tcp.syn();
         }
         if flags & ACK != 0 {
-            tcp = tcp.ack(self.next_seq(dir.reverse()));
+            let ack = self
+                .ack_override
+                .take()
+                .unwrap_or_else(|| self.next_seq(dir.reverse()));
+            tcp = tcp.ack(ack);
         }
         if flags & PSH != 0 {
             tcp = tcp.psh();

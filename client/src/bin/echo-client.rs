@@ -60,6 +60,16 @@ struct Args {
     #[arg(long)]
     stream: bool,
 
+    /// Seconds to pause after every piece read: a slow reader, to see TCP flow
+    /// control (the receive window fills, the server waits).
+    #[arg(long, default_value = "0", value_name = "SECS", value_parser = parse_seconds)]
+    read_pause: Duration,
+
+    /// The socket's receive buffer in bytes (SO_RCVBUF; the kernel doubles it): small
+    /// with --read-pause, the window closes sooner.
+    #[arg(long, value_name = "BYTES")]
+    receive_buffer: Option<usize>,
+
     /// Give up connecting after this many seconds.
     #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_seconds)]
     connect_timeout: Duration,
@@ -160,6 +170,8 @@ fn main() -> ExitCode {
         connect_timeout: args.connect_timeout,
         read_timeout: args.timeout,
         mode,
+        read_pause: args.read_pause,
+        receive_buffer: args.receive_buffer,
     };
     let result = run(&plan);
     save_result("echo-client", args.json.as_deref(), &result);

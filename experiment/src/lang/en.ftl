@@ -247,3 +247,56 @@ report-stream = The byte stream, each byte once (like Wireshark's Follow TCP Str
 report-no-stream = No payload bytes were captured in this conversation.
 report-picture-failed = The PNG picture could not be drawn: { $reason }
 report-html = The same report as one page that opens offline: [report.html](report.html).
+
+## t3-loss: TCP over a lossy link
+
+loss-no-link = No lossy link was recorded for this run (impairment.json is missing): whatever the capture shows, it was not made lossy on purpose.
+loss-nothing-resent = TCP sent nothing again: no packet of this transfer was lost this time (a short transfer can be lucky). Run it again, or raise T3_LOSS.
+loss-resent = TCP sent { $n } { $n ->
+    [one] segment
+   *[other] segments
+  } again: { $fast } as fast { $fast ->
+    [one] retransmission
+   *[other] retransmissions
+  } (at once, because duplicate ACKs said the bytes were missing), { $timeout } after the retransmission timer ran out, and { $spurious } that { $spurious ->
+    [one] was
+   *[other] were
+  } not needed (the first copy had arrived; the ACK was lost instead).
+loss-dupacks = The receiver sent { $n } duplicate { $n ->
+    [one] ACK
+   *[other] ACKs
+  }: each repeats the number of the first byte it is missing, so the sender learns of a hole without waiting for its timer.
+loss-example-fast = For example, at { $time } s in conversation #{ $conversation }: { $words } (fast: after the duplicate ACKs).
+loss-example-timeout = For example, at { $time } s in conversation #{ $conversation }: { $words } (no ACK came in time: the timer fired).
+loss-holes = The capture also shows { $lost } { $lost ->
+    [one] segment
+   *[other] segments
+  } after a gap (a previous segment not captured) and { $ooo } out of order: the order on the wire is not the order of the stream.
+loss-intact = And still the file arrived intact: TCP hides the losses from the programs, which only see the bytes, in order, once.
+
+## t3-flow: flow control
+
+flow-reader = echo-client on mesin-2 read the echo slowly: 16 bytes at a time, pausing { $pause } s after each, into a receive buffer of { $buffer } bytes.
+flow-no-zero-window = The capture shows no zero window: the reader kept up this time (a bigger file, a longer T3_PAUSE or a smaller T3_BUFFER shows it).
+flow-zero-window = mesin-2 announced a zero window { $n } { $n ->
+    [one] time
+   *[other] times
+  }: its receive buffer was full, so mesin-1 had to stop sending until the program read some of it.
+flow-example-zero = For example, at { $time } s in conversation #{ $conversation }: { $words }.
+flow-window-full = { $n } { $n ->
+    [one] segment
+   *[other] segments
+  } filled mesin-2's window to its last byte (window full): the sender may send no more than the receiver's window.
+flow-probes = While the window was closed, the sender probed it { $n } { $n ->
+    [one] time
+   *[other] times
+  } to learn when it opened ({ $keepalive } of them one byte before the next sequence number, which is how Linux probes and why tshark calls them keep-alives).
+flow-updates = mesin-2 sent { $n } window { $n ->
+    [one] update
+   *[other] updates
+  } as the program read and made room: each reopens the window, and the sender goes on.
+flow-example-update = For example, at { $time } s in conversation #{ $conversation }: { $words }.
+flow-why = This is flow control: the receiver, not the network, set the pace, so nothing had to be sent again because of it ({ $resent } { $resent ->
+    [one] retransmission
+   *[other] retransmissions
+  } in all). Congestion control is the other brake, the sender's own, for a network that loses packets (t3-loss).

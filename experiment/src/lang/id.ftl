@@ -168,3 +168,26 @@ report-stream = Aliran byte, setiap byte sekali (seperti Follow TCP Stream di Wi
 report-no-stream = Tidak ada byte payload yang tertangkap dalam percakapan ini.
 report-picture-failed = Gambar PNG tidak dapat dibuat: { $reason }
 report-html = Laporan yang sama sebagai satu halaman yang bisa dibuka offline: [report.html](report.html).
+
+## t3-loss: TCP over a lossy link
+
+loss-no-link = Tidak ada link yang dibuat lossy untuk percobaan ini (impairment.json tidak ada): apa pun yang ditunjukkan capture, itu tidak disengaja.
+loss-nothing-resent = TCP tidak mengirim ulang apa pun: kali ini tidak ada paket yang hilang (transfer pendek bisa beruntung). Jalankan lagi, atau naikkan T3_LOSS.
+loss-resent = TCP mengirim ulang { $n } segmen: { $fast } sebagai fast retransmission (langsung, karena ACK duplikat memberi tahu byte-nya hilang), { $timeout } setelah timer retransmisi habis, dan { $spurious } yang tidak perlu (salinan pertama sudah sampai; yang hilang justru ACK-nya).
+loss-dupacks = Penerima mengirim { $n } ACK duplikat: masing-masing mengulang nomor byte pertama yang belum diterima, sehingga pengirim tahu ada celah tanpa menunggu timer.
+loss-example-fast = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (fast: setelah ACK duplikat).
+loss-example-timeout = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (ACK tidak datang tepat waktu: timer habis).
+loss-holes = Capture juga menunjukkan { $lost } segmen setelah celah (segmen sebelumnya tidak tertangkap) dan { $ooo } tidak berurutan: urutan di kabel bukan urutan aliran byte.
+loss-intact = Dan file tetap tiba utuh: TCP menyembunyikan kehilangan paket dari program, yang hanya melihat byte-nya, berurutan, sekali.
+
+## t3-flow: flow control
+
+flow-reader = echo-client di mesin-2 membaca echo dengan lambat: 16 byte sekali baca, berhenti { $pause } s setelah tiap baca, dengan receive buffer { $buffer } byte.
+flow-no-zero-window = Capture tidak menunjukkan zero window: kali ini pembaca masih sempat (file lebih besar, T3_PAUSE lebih lama atau T3_BUFFER lebih kecil akan menunjukkannya).
+flow-zero-window = mesin-2 mengumumkan zero window { $n } kali: receive buffer-nya penuh, sehingga mesin-1 harus berhenti mengirim sampai program membaca sebagian isinya.
+flow-example-zero = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words }.
+flow-window-full = { $n } segmen memenuhi window mesin-2 sampai byte terakhirnya (window full): pengirim tidak boleh mengirim lebih dari window penerima.
+flow-probes = Selama window tertutup, pengirim memeriksanya { $n } kali untuk tahu kapan terbuka lagi ({ $keepalive } di antaranya satu byte sebelum nomor urut berikutnya, cara Linux memeriksa, dan karena itu tshark menyebutnya keep-alive).
+flow-updates = mesin-2 mengirim { $n } window update ketika program membaca dan memberi ruang: tiap update membuka window lagi, dan pengirim melanjutkan.
+flow-example-update = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words }.
+flow-why = Inilah flow control: penerima, bukan jaringan, yang menentukan kecepatan, sehingga tidak ada yang perlu dikirim ulang karenanya ({ $resent } retransmisi seluruhnya). Congestion control adalah rem yang lain, milik pengirim sendiri, untuk jaringan yang kehilangan paket (t3-loss).
