@@ -938,6 +938,12 @@ scenario() {
   fi
   if [ "$which" = all ]; then
     for name in "${names[@]}"; do one_scenario "$name" || status=1; done
+    # One page linking every run's report.html, with its verdict.
+    if experiment index . >/dev/null; then
+      say "all the experiments' reports: captures/index.html"
+    else
+      say "captures/index.html could not be written"
+    fi
   else
     one_scenario "$which" || status=1
   fi

@@ -123,6 +123,15 @@ for name in $names; do
   check "$name" "$dir"
 done
 
+# S=all's index page links every experiment's report.html.
+linked=0
+for name in $names; do
+  dir=$(latest "$name")
+  [ -n "$dir" ] && grep -qF "$(basename "$dir")/report.html" captures/index.html 2>/dev/null && linked=$((linked + 1))
+done
+[ "$linked" = "$(wc -w <<<"$names")" ] && echo "ok   S=all: captures/index.html links all $linked reports" ||
+  echo "FAIL S=all: captures/index.html links $linked of $(wc -w <<<"$names") reports"
+
 # The ladder pictures of a real run, and report.html in a real browser (headless
 # Chromium from Debian's packages, from the host: make setup installs it).
 dir=$(latest t2-concurrent)

@@ -25,13 +25,15 @@
 //! - [`scenario`]: the trait each experiment implements; [`registry`]: the list.
 //! - [`lang`]: the sentence catalogues (`lang/en.ftl`, `lang/id.ftl`).
 //! - [`report`], [`walkthrough`], [`machines`]: writing REPORT.md; [`html`]:
-//!   the same as one self-contained page, `report.html`.
+//!   the same as one self-contained page, `report.html`; [`index`]: a page
+//!   linking every run in `captures/`.
 //! - [`Error`]: what can go wrong, in words a student can act on.
 
 mod error;
 pub mod evidence;
 pub mod facts;
 pub mod html;
+pub mod index;
 pub mod lang;
 pub mod machines;
 pub mod plan;

@@ -41,6 +41,15 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         write: Option<PathBuf>,
     },
+    /// Write index.html into a folder of runs (captures/), linking each run's
+    /// report.html with its verdict, newest first.
+    Index {
+        /// The folder holding the runs' folders.
+        dir: PathBuf,
+        /// Language of the page.
+        #[arg(long, value_enum, env = "REPORT_LANG", default_value = "en")]
+        lang: Lang,
+    },
     /// Write REPORT.md and findings.json for a run's folder (captures/<time>-<name>/),
     /// and print its findings.
     Report {
@@ -87,6 +96,13 @@ fn run(args: Args) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             }
             print!("{}", plan.shell_lines());
+        }
+        Command::Index { dir, lang } => {
+            let runs = progjar_experiment::index::runs_in(&dir);
+            let path = dir.join(progjar_experiment::index::INDEX_FILE);
+            std::fs::write(&path, progjar_experiment::index::page(&runs, lang))
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            println!("{} ({} runs)", path.display(), runs.len());
         }
         Command::Report { dir, lang } => {
             let written =

@@ -1249,3 +1249,59 @@ fn a_slow_reader_shows_a_zero_window_and_the_update_that_reopens_it() {
     assert_eq!(findings(dir.path())["as_expected"], true, "{text}");
     report(dir.path(), Lang::Id);
 }
+
+#[test]
+fn an_index_page_links_every_run_with_its_verdict() {
+    let runs = tempfile::tempdir().expect("captures");
+    let good = concurrent_report(Lang::En);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&time_session(102, 40000, 0.0, &[0.01], 1.0));
+    capture.add_session(&time_session(103, 40001, 0.001, &[1.01], 2.0));
+    let iterative = folder(
+        "t2-concurrent",
+        &[("T2_CLIENTS", "1")],
+        &capture,
+        &[
+            outcome(1, 0, "", Some(good_time_run(1))),
+            outcome(2, 0, "", Some(good_time_run(1))),
+        ],
+        Some(&OUR_TIME_SERVER),
+    );
+    report(iterative.path(), Lang::En);
+    for (from, name) in [
+        (good.path(), "20261204T010000Z-t2-concurrent"),
+        (iterative.path(), "20261204T020000Z-t2-concurrent"),
+    ] {
+        std::fs::rename(from, runs.path().join(name)).expect("move the run");
+    }
+    std::fs::create_dir(runs.path().join("not-a-run")).expect("a folder without findings");
+    let out = Command::new(env!("CARGO_BIN_EXE_experiment"))
+        .arg("index")
+        .arg(runs.path())
+        .env_remove("REPORT_LANG")
+        .output()
+        .expect("experiment runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(runs.path().join("index.html")).expect("index.html");
+    let newest = html
+        .find("20261204T020000Z-t2-concurrent/report.html")
+        .expect("the newer run linked");
+    let older = html
+        .find("20261204T010000Z-t2-concurrent/report.html")
+        .expect("the older run linked");
+    assert!(newest < older, "newest first");
+    assert!(
+        html.contains("This run did not show what the experiment is about"),
+        "the iterative run's verdict"
+    );
+    assert!(
+        html.contains("This run showed what the experiment is about."),
+        "the concurrent run's verdict"
+    );
+    assert!(html.contains("2 runs, newest first"), "{html}");
+    assert!(!html.contains("not-a-run"));
+}

@@ -300,3 +300,14 @@ flow-why = This is flow control: the receiver, not the network, set the pace, so
     [one] retransmission
    *[other] retransmissions
   } in all). Congestion control is the other brake, the sender's own, for a network that loses packets (t3-loss).
+
+## index.html (make scenario S=all)
+index-title = The experiments run in this folder
+index-none = No experiment has been run here yet: make scenario S=all
+index-run = experiment (its report)
+index-verdict = verdict
+index-first-finding = first finding
+index-count = { $n } { $n ->
+    [one] run
+   *[other] runs
+  }, newest first. Each folder also has REPORT.md, the capture and the facts behind every sentence.

@@ -191,3 +191,11 @@ flow-probes = Selama window tertutup, pengirim memeriksanya { $n } kali untuk ta
 flow-updates = mesin-2 mengirim { $n } window update ketika program membaca dan memberi ruang: tiap update membuka window lagi, dan pengirim melanjutkan.
 flow-example-update = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words }.
 flow-why = Inilah flow control: penerima, bukan jaringan, yang menentukan kecepatan, sehingga tidak ada yang perlu dikirim ulang karenanya ({ $resent } retransmisi seluruhnya). Congestion control adalah rem yang lain, milik pengirim sendiri, untuk jaringan yang kehilangan paket (t3-loss).
+
+## index.html (make scenario S=all)
+index-title = Percobaan yang dijalankan di folder ini
+index-none = Belum ada percobaan yang dijalankan di sini: make scenario S=all
+index-run = percobaan (laporannya)
+index-verdict = hasil
+index-first-finding = temuan pertama
+index-count = { $n } percobaan, yang terbaru lebih dulu. Setiap folder juga berisi REPORT.md, capture, dan fakta di balik setiap kalimat.
