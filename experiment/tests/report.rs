@@ -46,6 +46,12 @@ const OUR_TIME_SERVER: ServerSide = ServerSide {
     listening: true,
 };
 
+const OUR_FILE_ECHO_SERVER: ServerSide = ServerSide {
+    cmdline: "echo-server --port 32444 --mode iterative",
+    log: "",
+    listening: true,
+};
+
 const OUR_ECHO_SERVER: ServerSide = ServerSide {
     cmdline: "echo-server --port 10000 --mode iterative",
     log: "listening on 0.0.0.0:10000\n",
@@ -300,11 +306,7 @@ fn a_lossy_file_echo_states_stream_bytes_and_names_the_retransmissions() {
             log,
             Some(echo_result(35149, 2197, true, None)),
         )],
-        Some(&ServerSide {
-            cmdline: "echo-server --port 32444 --mode iterative",
-            log: "",
-            listening: true,
-        }),
+        Some(&OUR_FILE_ECHO_SERVER),
     );
     std::fs::write(
         dir.path().join("impairment.json"),
@@ -1158,11 +1160,7 @@ fn a_lossy_transfer_is_explained_by_its_duplicate_acks_and_fast_retransmission()
         &[],
         &lossy_file_echo(),
         &[outcome(1, 0, "", Some(echo_result(4000, 250, true, None)))],
-        Some(&ServerSide {
-            cmdline: "echo-server --port 32444 --mode iterative",
-            log: "",
-            listening: true,
-        }),
+        Some(&OUR_FILE_ECHO_SERVER),
     );
     std::fs::write(
         dir.path().join("impairment.json"),
@@ -1231,11 +1229,7 @@ fn a_slow_reader_shows_a_zero_window_and_the_update_that_reopens_it() {
         &[],
         &capture,
         &[outcome(1, 0, "", Some(echo_result(3000, 188, true, None)))],
-        Some(&ServerSide {
-            cmdline: "echo-server --port 32444 --mode iterative",
-            log: "",
-            listening: true,
-        }),
+        Some(&OUR_FILE_ECHO_SERVER),
     );
     let text = report(dir.path(), Lang::En);
     for sentence in [

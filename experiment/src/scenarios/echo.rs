@@ -9,6 +9,17 @@ use serde::Serialize;
 use crate::evidence::Evidence;
 use crate::facts::client_of;
 use crate::lang::Message;
+use crate::plan::{LabServer, Plan};
+
+/// The command that sends `file` to the file echo server (port 32444) from
+/// a client machine, as t1-file, t3-loss and t3-flow run it.
+pub fn file_echo_command(plan: &Plan, file: &str) -> String {
+    format!(
+        "echo-client {} {} --file {file}",
+        plan.server_address(),
+        LabServer::EchoFile.port()
+    )
+}
 
 /// One echo conversation as the capture shows it.
 #[derive(Debug, Clone, Serialize)]

@@ -4,7 +4,7 @@
 use crate::evidence::Evidence;
 use crate::plan::{LabServer, Machine, Param, Plan, Settings};
 use crate::scenario::{Analysis, Scenario};
-use crate::scenarios::echo::EchoFacts;
+use crate::scenarios::echo::{file_echo_command, EchoFacts};
 use crate::Error;
 
 /// The experiment.
@@ -33,11 +33,7 @@ impl Scenario for File {
     fn plan(&self, settings: &Settings) -> Result<Plan, Error> {
         let file = settings.word(&FILE)?;
         let plan = Plan::new(self.name(), settings).with_server(LabServer::EchoFile, settings);
-        let command = format!(
-            "echo-client {} {} --file {file}",
-            plan.server_address(),
-            LabServer::EchoFile.port()
-        );
+        let command = file_echo_command(&plan, &file);
         Ok(plan.step(&[(Machine::Mesin2, command)]))
     }
 

@@ -10,7 +10,7 @@ use crate::evidence::Evidence;
 use crate::lang::Message;
 use crate::plan::{LabServer, Machine, Param, Plan, Settings};
 use crate::scenario::{Analysis, Scenario};
-use crate::scenarios::echo::EchoFacts;
+use crate::scenarios::echo::{file_echo_command, EchoFacts};
 use crate::scenarios::t1_file::FILE;
 use crate::scenarios::t3_loss::example;
 use crate::scenarios::tcp_analysis::TcpAnalysis;
@@ -65,9 +65,8 @@ impl Scenario for Flow {
         let buffer = settings.word(&BUFFER)?;
         let plan = Plan::new(self.name(), settings).with_server(LabServer::EchoFile, settings);
         let command = format!(
-            "echo-client {} {} --file {file} --read-pause {pause} --receive-buffer {buffer}",
-            plan.server_address(),
-            LabServer::EchoFile.port()
+            "{} --read-pause {pause} --receive-buffer {buffer}",
+            file_echo_command(&plan, &file)
         );
         Ok(plan.step(&[(Machine::Mesin2, command)]))
     }

@@ -8,7 +8,7 @@ use crate::evidence::Evidence;
 use crate::lang::Message;
 use crate::plan::{LabServer, Machine, Param, Plan, Settings};
 use crate::scenario::{Analysis, Scenario};
-use crate::scenarios::echo::EchoFacts;
+use crate::scenarios::echo::{file_echo_command, EchoFacts};
 use crate::scenarios::t1_file::FILE;
 use crate::scenarios::tcp_analysis::TcpAnalysis;
 use crate::Error;
@@ -55,11 +55,7 @@ impl Scenario for Loss {
         let plan = Plan::new(self.name(), settings)
             .with_server(LabServer::EchoFile, settings)
             .with_lossy_link(Machine::Mesin2, &format!("{loss}%"));
-        let command = format!(
-            "echo-client {} {} --file {file}",
-            plan.server_address(),
-            LabServer::EchoFile.port()
-        );
+        let command = file_echo_command(&plan, &file);
         Ok(plan.step(&[(Machine::Mesin2, command)]))
     }
 
