@@ -235,12 +235,27 @@ static void serve(struct conn *c, unsigned events) {
     }
 }
 
-static void accept_all(int listener) {
+static int listener, paused;
+
+/* Out of file descriptors: the listener would stay readable and epoll_wait
+ * would spin, so stop watching it until the next sweep (a second). */
+static void watch_listener(int op) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = listener};
+    if (epoll_ctl(epfd, op, listener, op == EPOLL_CTL_DEL ? NULL : &ev) < 0) die("epoll_ctl");
+    paused = op == EPOLL_CTL_DEL;
+}
+
+static void accept_all(void) {
     /* Up to 64 at once, then back to epoll_wait so that the others are served. */
     for (int i = 0; i < 64; i++) {
         int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != ECONNABORTED) perror("accept4");
+            if (errno == EMFILE || errno == ENFILE) {
+                perror("accept4 (new clients wait in the backlog for a second)");
+                watch_listener(EPOLL_CTL_DEL);
+            } else if (errno != EAGAIN && errno != ECONNABORTED) {
+                perror("accept4");
+            }
             return;
         }
         if (fd >= max_fd) {
@@ -271,6 +286,7 @@ static void accept_all(int listener) {
 static void sweep(void) {
     for (int fd = 0; fd < max_fd; fd++)
         if (conns[fd] && conns[fd]->deadline < now) drop(conns[fd]);
+    if (paused) watch_listener(EPOLL_CTL_ADD);
 }
 
 static time_t seconds(void) {
@@ -298,14 +314,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: not an IPv4 address: %s\n", argv[0], argv[1]);
         return 2;
     }
-    int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+    int one = 1;
+    listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (listener < 0) die("socket");
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
     if (listen(listener, 1024) < 0) die("listen"); /* ours' --backlog */
     if ((epfd = epoll_create1(0)) < 0) die("epoll_create1");
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = listener};
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, listener, &ev) < 0) die("epoll_ctl");
+    watch_listener(EPOLL_CTL_ADD);
 
     struct epoll_event events[256];
     now = seconds();
@@ -316,7 +332,7 @@ int main(int argc, char **argv) {
         now = seconds();
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
-            if (fd == listener) accept_all(listener);
+            if (fd == listener) accept_all();
             else if (conns[fd]) serve(conns[fd], events[i].events);
         }
         if (now != swept) {

@@ -297,7 +297,7 @@ def svg(rows, metrics, path):
     height = 40 + len(metrics) * (len(rows) * (bar + 2) + gap + 20)
     colors = ["#08519c", "#3182bd", "#9ecae1", "#e6550d"]
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="monospace" font-size="11">' % (width, height),
-           '<text x="10" y="20">progjar-lab time-server modes vs the Python reference (longer is better, except p99 and RSS)</text>']
+           '<text x="10" y="20">progjar-lab time-server modes vs the kernel floor (c-floor) and the Python reference (longer is better, except p99, RSS and server us)</text>']
     y = 40
     for metric in metrics:
         values = [r.get(metric) or 0 for r in rows]
