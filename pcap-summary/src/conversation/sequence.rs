@@ -114,9 +114,23 @@ pub fn analyze(
     let plain = window::is_plain(segment);
     let field = u32::from(segment.window);
 
-    // The checks in tshark's order. Most of them are for segments of one
-    // length only, so the common cases (data, or an empty ACK) test few.
+    // The common cases first: data that starts where its side left off,
+    // and an empty segment with a new ACK number, with an open window and
+    // no SYN, FIN or RST. Of the checks below, only "window full" can be
+    // true of them (each other one needs another length, a closed window,
+    // another sequence number or a repeated ACK), and none of the
+    // retransmission family but "spurious".
+    let in_order = plain && field != 0 && this.expects(seq);
+    let common = in_order && (len > 1 || (len == 0 && ack != this.last_ack.0));
+
+    // The checks in tshark's order.
     'forward: {
+        if common {
+            if len > 0 && window_filled(reverse, segment) {
+                flags.set(Expert::WINDOW_FULL);
+            }
+            break 'forward;
+        }
         if len == 1 && this.expects(seq) && reverse.window.field == 0 {
             flags.set(Expert::ZERO_WINDOW_PROBE);
             break 'forward;
@@ -137,11 +151,7 @@ pub fn analyze(
         if repeats_ack && field != 0 && !same_window {
             flags.set(Expert::WINDOW_UPDATE);
         }
-        if len > 0
-            && plain
-            && reverse.window.is_known()
-            && seq + len == reverse.last_ack.0 + reverse.window.last_bytes()
-        {
+        if len > 0 && plain && window_filled(reverse, segment) {
             flags.set(Expert::WINDOW_FULL);
         }
         if !repeats_ack || !same_window {
@@ -189,7 +199,12 @@ pub fn analyze(
         }
     }
 
-    if len > 0 || segment.any_of(Flags::SYN | Flags::FIN) {
+    if common {
+        // In order: not a resend of any kind, unless already acknowledged.
+        if len > 0 && is_acknowledged(reverse, segment) {
+            verdict.flags.set(Expert::SPURIOUS_RETRANSMISSION);
+        }
+    } else if len > 0 || segment.any_of(Flags::SYN | Flags::FIN) {
         classify_resend(
             this,
             reverse,
@@ -203,6 +218,20 @@ pub fn analyze(
     remember(this, segment, time, verdict.flags);
     forget_acknowledged(reverse, segment);
     verdict
+}
+
+/// Whether `segment`'s data ends at the last byte the receiver's window
+/// allowed (known once the SYNs said how windows scale).
+fn window_filled(reverse: &Flow, segment: &TcpSegment<'_>) -> bool {
+    reverse.window.is_known()
+        && segment.seq + segment.len == reverse.last_ack.0 + reverse.window.last_bytes()
+}
+
+/// Whether the receiver had already acknowledged all of `segment`'s data
+/// (tshark takes an ACK number of 0 as none yet).
+fn is_acknowledged(reverse: &Flow, segment: &TcpSegment<'_>) -> bool {
+    let last_ack = reverse.last_ack.0;
+    last_ack != SeqNumber(0) && segment.seq + segment.len <= last_ack
 }
 
 /// The retransmission family, for a segment that uses sequence space.
@@ -227,7 +256,7 @@ fn classify_resend(
         not_advanced = false;
     }
     let last_ack = reverse.last_ack.0;
-    if len > 0 && last_ack != SeqNumber(0) && seq + len <= last_ack {
+    if len > 0 && is_acknowledged(reverse, segment) {
         flags.set(Expert::SPURIOUS_RETRANSMISSION);
         return;
     }
