@@ -1169,7 +1169,7 @@ fn a_lossy_transfer_is_explained_by_its_duplicate_acks_and_fast_retransmission()
     .expect("impairment");
     let text = report(dir.path(), Lang::En);
     for sentence in [
-        "TCP sent 1 segment again: 1 as fast retransmission (at once, because duplicate ACKs said the bytes were missing), 0 after the retransmission timer ran out",
+        "TCP sent 1 segment again: 1 as fast retransmission (at once, because duplicate ACKs said the bytes were missing), 0 later than that",
         "The receiver sent 2 duplicate ACKs",
         "(fast: after the duplicate ACKs)",
         "And still the file arrived intact",

@@ -409,7 +409,7 @@ struct JsonSegment<'a> {
     /// Expert flags by name; absent when there are none.
     #[serde(skip_serializing_if = "is_clean")]
     analysis: Expert,
-    /// The flags in words ("retransmission of seq=1449 after 201 ms").
+    /// The flags in words ("retransmission of seq=1449, 201.000 ms after the original").
     #[serde(skip_serializing_if = "Vec::is_empty")]
     analysis_words: Vec<String>,
 }

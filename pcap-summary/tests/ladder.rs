@@ -135,7 +135,7 @@ fn a_ladder_has_one_arrow_per_segment_from_sender_to_receiver_labelled_as_the_su
     assert_eq!(flagged.len(), 1);
     let why = text_of(*flagged[0], "reason").expect("a reason");
     assert!(
-        why.starts_with("[retransmission of seq=1 after 240 ms"),
+        why.starts_with("[retransmission of seq=1, 240.000 ms after the original"),
         "{why}"
     );
     // Handshake, data and teardown are named.

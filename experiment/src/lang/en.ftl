@@ -258,7 +258,7 @@ loss-resent = TCP sent { $n } { $n ->
   } again: { $fast } as fast { $fast ->
     [one] retransmission
    *[other] retransmissions
-  } (at once, because duplicate ACKs said the bytes were missing), { $timeout } after the retransmission timer ran out, and { $spurious } that { $spurious ->
+  } (at once, because duplicate ACKs said the bytes were missing), { $timeout } later than that (tshark's plain retransmissions: after the retransmission timer, or while recovering from several losses at once), and { $spurious } that { $spurious ->
     [one] was
    *[other] were
   } not needed (the first copy had arrived; the ACK was lost instead).
@@ -267,7 +267,7 @@ loss-dupacks = The receiver sent { $n } duplicate { $n ->
    *[other] ACKs
   }: each repeats the number of the first byte it is missing, so the sender learns of a hole without waiting for its timer.
 loss-example-fast = For example, at { $time } s in conversation #{ $conversation }: { $words } (fast: after the duplicate ACKs).
-loss-example-timeout = For example, at { $time } s in conversation #{ $conversation }: { $words } (no ACK came in time: the timer fired).
+loss-example-timeout = For example, at { $time } s in conversation #{ $conversation }: { $words } (a plain retransmission).
 loss-holes = The capture also shows { $lost } { $lost ->
     [one] segment
    *[other] segments
@@ -296,10 +296,11 @@ flow-updates = mesin-2 sent { $n } window { $n ->
    *[other] updates
   } as the program read and made room: each reopens the window, and the sender goes on.
 flow-example-update = For example, at { $time } s in conversation #{ $conversation }: { $words }.
-flow-why = This is flow control: the receiver, not the network, set the pace, so nothing had to be sent again because of it ({ $resent } { $resent ->
-    [one] retransmission
-   *[other] retransmissions
-  } in all). Congestion control is the other brake, the sender's own, for a network that loses packets (t3-loss).
+flow-why = This is flow control: the receiver, not the network, set the pace. Congestion control is the other brake, the sender's own, for a network that loses packets (t3-loss).
+flow-resent = { $n } { $n ->
+    [one] segment was
+   *[other] segments were
+  } sent again as well (tshark's words for each are in the walk-through below).
 
 ## index.html (make scenario S=all)
 index-title = The experiments run in this folder

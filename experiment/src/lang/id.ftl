@@ -173,10 +173,10 @@ report-html = Laporan yang sama sebagai satu halaman yang bisa dibuka offline: [
 
 loss-no-link = Tidak ada link yang dibuat lossy untuk percobaan ini (impairment.json tidak ada): apa pun yang ditunjukkan capture, itu tidak disengaja.
 loss-nothing-resent = TCP tidak mengirim ulang apa pun: kali ini tidak ada paket yang hilang (transfer pendek bisa beruntung). Jalankan lagi, atau naikkan T3_LOSS.
-loss-resent = TCP mengirim ulang { $n } segmen: { $fast } sebagai fast retransmission (langsung, karena ACK duplikat memberi tahu byte-nya hilang), { $timeout } setelah timer retransmisi habis, dan { $spurious } yang tidak perlu (salinan pertama sudah sampai; yang hilang justru ACK-nya).
+loss-resent = TCP mengirim ulang { $n } segmen: { $fast } sebagai fast retransmission (langsung, karena ACK duplikat memberi tahu byte-nya hilang), { $timeout } lebih lambat dari itu (retransmisi biasa menurut tshark: setelah timer retransmisi, atau saat memulihkan beberapa kehilangan sekaligus), dan { $spurious } yang tidak perlu (salinan pertama sudah sampai; yang hilang justru ACK-nya).
 loss-dupacks = Penerima mengirim { $n } ACK duplikat: masing-masing mengulang nomor byte pertama yang belum diterima, sehingga pengirim tahu ada celah tanpa menunggu timer.
 loss-example-fast = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (fast: setelah ACK duplikat).
-loss-example-timeout = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (ACK tidak datang tepat waktu: timer habis).
+loss-example-timeout = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (retransmisi biasa).
 loss-holes = Capture juga menunjukkan { $lost } segmen setelah celah (segmen sebelumnya tidak tertangkap) dan { $ooo } tidak berurutan: urutan di kabel bukan urutan aliran byte.
 loss-intact = Dan file tetap tiba utuh: TCP menyembunyikan kehilangan paket dari program, yang hanya melihat byte-nya, berurutan, sekali.
 
@@ -190,7 +190,8 @@ flow-window-full = { $n } segmen memenuhi window mesin-2 sampai byte terakhirnya
 flow-probes = Selama window tertutup, pengirim memeriksanya { $n } kali untuk tahu kapan terbuka lagi ({ $keepalive } di antaranya satu byte sebelum nomor urut berikutnya, cara Linux memeriksa, dan karena itu tshark menyebutnya keep-alive).
 flow-updates = mesin-2 mengirim { $n } window update ketika program membaca dan memberi ruang: tiap update membuka window lagi, dan pengirim melanjutkan.
 flow-example-update = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words }.
-flow-why = Inilah flow control: penerima, bukan jaringan, yang menentukan kecepatan, sehingga tidak ada yang perlu dikirim ulang karenanya ({ $resent } retransmisi seluruhnya). Congestion control adalah rem yang lain, milik pengirim sendiri, untuk jaringan yang kehilangan paket (t3-loss).
+flow-why = Inilah flow control: penerima, bukan jaringan, yang menentukan kecepatan. Congestion control adalah rem yang lain, milik pengirim sendiri, untuk jaringan yang kehilangan paket (t3-loss).
+flow-resent = Selain itu { $n } segmen dikirim ulang (kata-kata tshark untuk masing-masing ada di penjelasan langkah demi langkah di bawah).
 
 ## index.html (make scenario S=all)
 index-title = Percobaan yang dijalankan di folder ini

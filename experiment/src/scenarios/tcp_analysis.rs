@@ -15,7 +15,7 @@ pub struct Example {
     pub dir: &'static str,
     /// Seconds from the capture's start.
     pub time: f64,
-    /// The analysis's words for it: "retransmission of seq=1449 after 201 ms".
+    /// The analysis's words for it: "retransmission of seq=1449, 201.000 ms after the original".
     pub words: String,
 }
 

@@ -113,28 +113,30 @@ impl Segment {
         escape_bytes(&self.payload)
     }
 
-    /// The expert flags in words: "retransmission of seq=1449 after 201 ms".
+    /// The expert flags in words: "retransmission of seq=1449, 201.000 ms
+    /// after the original", "duplicate ACK #2 of ack=1".
     pub fn expert_words(&self) -> Vec<String> {
         self.expert
             .kinds()
-            .map(|kind| {
-                if kind.bit == Expert::RETRANSMISSION {
-                    match self.resent_after {
-                        Some(after) => format!(
-                            "retransmission of seq={} after {:.0} ms",
-                            self.step.seq,
-                            after * 1000.0
-                        ),
-                        None => format!("retransmission of seq={}", self.step.seq),
-                    }
-                } else if kind.bit == Expert::DUPLICATE_ACK {
+            .map(|kind| match kind.bit {
+                Expert::RETRANSMISSION => match self.resent_after {
+                    Some(after) => format!(
+                        "retransmission of seq={}, {} after the original",
+                        self.step.seq,
+                        crate::timeline::readable_duration(after)
+                    ),
+                    None => format!("retransmission of seq={}", self.step.seq),
+                },
+                Expert::FAST_RETRANSMISSION | Expert::SPURIOUS_RETRANSMISSION => {
+                    format!("{} of seq={}", kind.words, self.step.seq)
+                }
+                Expert::DUPLICATE_ACK => {
                     format!(
                         "duplicate ACK #{} of ack={}",
                         self.duplicate_ack, self.step.ack
                     )
-                } else {
-                    kind.words.to_string()
                 }
+                _ => kind.words.to_string(),
             })
             .collect()
     }
@@ -578,7 +580,7 @@ mod tests {
         assert!(c.segments[3].expert.has(Expert::OUT_OF_ORDER));
         assert_eq!(
             c.segments[1].expert_words(),
-            ["retransmission of seq=1 after 100 ms"]
+            ["retransmission of seq=1, 100.000 ms after the original"]
         );
         assert_eq!(c.payload_bytes[Dir::ClientToServer], 16, "on the wire");
         assert_eq!(c.stream_bytes[Dir::ClientToServer], 12, "each byte once");
