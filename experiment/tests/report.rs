@@ -707,20 +707,8 @@ fn an_iterative_time_server_is_not_called_concurrent() {
 
 #[test]
 fn a_concurrent_time_server_is_called_concurrent() {
-    let mut capture = CaptureBuilder::new();
-    capture.add_session(&time_session(102, 40000, 0.0, &[0.01, 0.5], 1.0));
-    capture.add_session(&time_session(103, 40001, 0.001, &[0.02, 0.6], 1.1));
-    let dir = folder(
-        "t2-concurrent",
-        &[("T2_CLIENTS", "1")],
-        &capture,
-        &[
-            outcome(1, 0, "", Some(good_time_run(2))),
-            outcome(2, 0, "", Some(good_time_run(2))),
-        ],
-        Some(&OUR_TIME_SERVER),
-    );
-    let text = report(dir.path(), Lang::En);
+    let dir = concurrent_report(Lang::En);
+    let text = std::fs::read_to_string(dir.path().join("REPORT.md")).expect("REPORT.md");
     assert!(text.contains("Up to 2 of the 2 connections to port 45000 (from mesin-2, mesin-3) were being answered at the same time"), "{text}");
     assert_eq!(findings(dir.path())["as_expected"], true);
 }
