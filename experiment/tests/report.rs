@@ -150,6 +150,37 @@ fn findings(dir: &Path) -> serde_json::Value {
     .expect("findings.json is JSON")
 }
 
+/// What the runner writes when mesin-2's link lost `percent`% (iptables fallback).
+fn record_lossy_link(dir: &Path, percent: u32) {
+    std::fs::write(
+        dir.join("impairment.json"),
+        format!(r#"{{"machine":"mesin-2","method":"iptables","loss_percent":{percent},"delay_ms":null,"jitter_ms":null,"rate":null}}"#),
+    )
+    .expect("impairment");
+}
+
+/// A run folder of one echo-client (command 1) against our file echo server.
+fn file_echo_run(
+    scenario: &str,
+    capture: &CaptureBuilder,
+    result: EchoResult,
+) -> tempfile::TempDir {
+    folder(
+        scenario,
+        &[],
+        capture,
+        &[outcome(1, 0, "", Some(result))],
+        Some(&OUR_FILE_ECHO_SERVER),
+    )
+}
+
+/// A capture of one session.
+fn capture_of(session: &TcpSession) -> CaptureBuilder {
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(session);
+    capture
+}
+
 /// A run folder of one client (command 1) against our time server.
 fn time_server_run(
     scenario: &str,
@@ -308,11 +339,7 @@ fn a_lossy_file_echo_states_stream_bytes_and_names_the_retransmissions() {
         )],
         Some(&OUR_FILE_ECHO_SERVER),
     );
-    std::fs::write(
-        dir.path().join("impairment.json"),
-        r#"{"machine":"mesin-2","method":"iptables","loss_percent":5,"delay_ms":null,"jitter_ms":null,"rate":null}"#,
-    )
-    .expect("impairment");
+    record_lossy_link(dir.path(), 5);
     let text = report(dir.path(), Lang::En);
     assert!(
         text.contains("During this run mesin-2's link dropped 5% of the packets it sent and received, at random"),
@@ -1136,25 +1163,17 @@ fn lossy_file_echo() -> CaptureBuilder {
     s.ack(ServerToClient, 0.012);
     s.send(ServerToClient, 0.020, &[b'x'; 4000]);
     s.close(ClientToServer, 0.030);
-    let mut capture = CaptureBuilder::new();
-    capture.add_session(&s);
-    capture
+    capture_of(&s)
 }
 
 #[test]
 fn a_lossy_transfer_is_explained_by_its_duplicate_acks_and_fast_retransmission() {
-    let dir = folder(
+    let dir = file_echo_run(
         "t3-loss",
-        &[],
         &lossy_file_echo(),
-        &[outcome(1, 0, "", Some(echo_result(4000, 250, true, None)))],
-        Some(&OUR_FILE_ECHO_SERVER),
+        echo_result(4000, 250, true, None),
     );
-    std::fs::write(
-        dir.path().join("impairment.json"),
-        r#"{"machine":"mesin-2","method":"iptables","loss_percent":5,"delay_ms":null,"jitter_ms":null,"rate":null}"#,
-    )
-    .expect("impairment");
+    record_lossy_link(dir.path(), 5);
     let text = report(dir.path(), Lang::En);
     for sentence in [
         "TCP sent 1 segment again: 1 as fast retransmission (at once, because duplicate ACKs said the bytes were missing), 0 later than that",
@@ -1181,14 +1200,10 @@ fn a_lossless_run_of_t3_loss_says_nothing_was_resent() {
     s.send(ClientToServer, 0.010, &[b'a'; 1000]);
     s.send(ServerToClient, 0.011, &[b'a'; 1000]);
     s.close(ClientToServer, 0.02);
-    let mut capture = CaptureBuilder::new();
-    capture.add_session(&s);
-    let dir = folder(
+    let dir = file_echo_run(
         "t3-loss",
-        &[],
-        &capture,
-        &[outcome(1, 0, "", Some(echo_result(1000, 63, true, None)))],
-        Some(&OUR_ECHO_SERVER),
+        &capture_of(&s),
+        echo_result(1000, 63, true, None),
     );
     let text = report(dir.path(), Lang::En);
     assert!(text.contains("TCP sent nothing again"), "{text}");
@@ -1210,14 +1225,10 @@ fn a_slow_reader_shows_a_zero_window_and_the_update_that_reopens_it() {
     s.ack(ClientToServer, 0.300);
     s.send(ServerToClient, 0.301, &[b'a'; 1500]);
     s.close(ClientToServer, 0.4);
-    let mut capture = CaptureBuilder::new();
-    capture.add_session(&s);
-    let dir = folder(
+    let dir = file_echo_run(
         "t3-flow",
-        &[],
-        &capture,
-        &[outcome(1, 0, "", Some(echo_result(3000, 188, true, None)))],
-        Some(&OUR_FILE_ECHO_SERVER),
+        &capture_of(&s),
+        echo_result(3000, 188, true, None),
     );
     let text = report(dir.path(), Lang::En);
     for sentence in [

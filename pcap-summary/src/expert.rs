@@ -216,6 +216,34 @@ impl ExpertCounts {
             .saturating_add(count(Expert::ZERO_WINDOW_PROBE_ACK));
     }
 
+    /// Adds another conversation's counts to these (saturating).
+    pub fn merge(&mut self, other: &ExpertCounts) {
+        let sum = |a: &mut u32, b: u32| *a = a.saturating_add(b);
+        sum(&mut self.retransmission, other.retransmission);
+        sum(&mut self.fast_retransmission, other.fast_retransmission);
+        sum(
+            &mut self.spurious_retransmission,
+            other.spurious_retransmission,
+        );
+        sum(&mut self.out_of_order, other.out_of_order);
+        sum(&mut self.duplicate_ack, other.duplicate_ack);
+        sum(&mut self.lost_segment, other.lost_segment);
+        sum(&mut self.ack_lost_segment, other.ack_lost_segment);
+        sum(&mut self.zero_window, other.zero_window);
+        sum(&mut self.window_full, other.window_full);
+        sum(&mut self.window_update, other.window_update);
+        sum(&mut self.keep_alive, other.keep_alive);
+        sum(&mut self.more.keep_alive_ack, other.more.keep_alive_ack);
+        sum(
+            &mut self.more.zero_window_probe,
+            other.more.zero_window_probe,
+        );
+        sum(
+            &mut self.more.zero_window_probe_ack,
+            other.more.zero_window_probe_ack,
+        );
+    }
+
     /// `(name, count)` of every kind, [`Expert::KINDS`] order, the
     /// retransmission count including fast and spurious ones.
     pub fn by_name(&self) -> [(&'static str, u32); 14] {
@@ -256,6 +284,23 @@ mod tests {
         assert_eq!(counts.retransmission, 3);
         assert_eq!(counts.fast_retransmission, 1);
         assert_eq!(counts.spurious_retransmission, 1);
+    }
+
+    #[test]
+    fn merged_counts_are_the_counts_of_all_the_segments() {
+        let (mut a, mut b, mut all) = (
+            ExpertCounts::default(),
+            ExpertCounts::default(),
+            ExpertCounts::default(),
+        );
+        for (i, kind) in Expert::KINDS.iter().enumerate() {
+            let flags = Expert(kind.bit);
+            let part: &mut ExpertCounts = if i % 2 == 0 { &mut a } else { &mut b };
+            part.add(flags);
+            all.add(flags);
+        }
+        a.merge(&b);
+        assert_eq!(a, all);
     }
 
     #[test]

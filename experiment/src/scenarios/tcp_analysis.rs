@@ -47,7 +47,7 @@ impl TcpAnalysis {
     pub fn of(conversations: &[&Conversation]) -> TcpAnalysis {
         let mut all = TcpAnalysis::default();
         for c in conversations {
-            add(&mut all.counts, &c.analysis);
+            all.counts.merge(&c.analysis);
             all.stream_bytes.0 += c.stream_bytes[Dir::ClientToServer];
             all.stream_bytes.1 += c.stream_bytes[Dir::ServerToClient];
             all.wire_bytes.0 += c.payload_bytes[Dir::ClientToServer];
@@ -88,34 +88,4 @@ impl TcpAnalysis {
     pub fn window_probes(&self) -> u64 {
         u64::from(self.more.zero_window_probe) + u64::from(self.counts.keep_alive)
     }
-}
-
-fn add(total: &mut ExpertCounts, one: &ExpertCounts) {
-    total.retransmission = total.retransmission.saturating_add(one.retransmission);
-    total.fast_retransmission = total
-        .fast_retransmission
-        .saturating_add(one.fast_retransmission);
-    total.spurious_retransmission = total
-        .spurious_retransmission
-        .saturating_add(one.spurious_retransmission);
-    total.out_of_order = total.out_of_order.saturating_add(one.out_of_order);
-    total.duplicate_ack = total.duplicate_ack.saturating_add(one.duplicate_ack);
-    total.lost_segment = total.lost_segment.saturating_add(one.lost_segment);
-    total.ack_lost_segment = total.ack_lost_segment.saturating_add(one.ack_lost_segment);
-    total.zero_window = total.zero_window.saturating_add(one.zero_window);
-    total.window_full = total.window_full.saturating_add(one.window_full);
-    total.window_update = total.window_update.saturating_add(one.window_update);
-    total.keep_alive = total.keep_alive.saturating_add(one.keep_alive);
-    total.more.keep_alive_ack = total
-        .more
-        .keep_alive_ack
-        .saturating_add(one.more.keep_alive_ack);
-    total.more.zero_window_probe = total
-        .more
-        .zero_window_probe
-        .saturating_add(one.more.zero_window_probe);
-    total.more.zero_window_probe_ack = total
-        .more
-        .zero_window_probe_ack
-        .saturating_add(one.more.zero_window_probe_ack);
 }

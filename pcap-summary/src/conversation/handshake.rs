@@ -68,11 +68,15 @@ pub(crate) struct FirstRoundTrip {
 
 impl FirstRoundTrip {
     pub(crate) fn observe(&mut self, time: f64, flags: Flags) {
+        // Measured once: nothing to follow after that (the common case).
+        if self.rtt.is_some() {
+            return;
+        }
         if flags.is_syn() {
             self.last_syn = Some(time);
         }
         let pure_ack = flags.has(Flags::ACK) && !flags.has(Flags::SYN);
-        if let (true, Some(syn), None) = (pure_ack, self.last_syn, self.rtt) {
+        if let (true, Some(syn)) = (pure_ack, self.last_syn) {
             let rtt = time - syn;
             self.rtt = (rtt != 0.0).then_some(rtt.abs());
         }

@@ -108,6 +108,27 @@ pub struct Segment {
 }
 
 impl Segment {
+    /// `segment` as kept: its step, the window it announced in bytes, what
+    /// the analysis said, and the first [`Limits::payload_bytes`] of its payload.
+    fn new(
+        step: &Step,
+        segment: &TcpSegment<'_>,
+        window: u32,
+        verdict: sequence::Verdict,
+        limits: &Limits,
+    ) -> Segment {
+        let keep = segment.payload.len().min(limits.payload_bytes);
+        Segment {
+            step: step.clone(),
+            len: segment.len,
+            window,
+            payload: segment.payload[..keep].into(),
+            expert: verdict.flags,
+            resent_after: verdict.after,
+            duplicate_ack: verdict.duplicate_ack,
+        }
+    }
+
     /// The stored payload, escaped like `TIME\r\n`.
     pub fn payload_text(&self) -> String {
         escape_bytes(&self.payload)
@@ -335,9 +356,7 @@ impl Conversation {
         let verdict = sequence::analyze((this, reverse), segment, time, self.first_rtt.rtt);
         let window = this.window.bytes(segment);
         window::after_segment(&mut this.window, &mut reverse.window, segment);
-        if self.first_rtt.rtt.is_none() {
-            self.first_rtt.observe(time, flags);
-        }
+        self.first_rtt.observe(time, flags);
         self.analysis.add(verdict.flags);
         if flags.has(Flags::SYN) {
             self.syn_options[dir] = Some(segment.syn_options);
@@ -354,18 +373,9 @@ impl Conversation {
             self.keep(limits, segment, &step, window, verdict);
         }
         if limits.ladder > 0 {
-            let keep = segment.payload.len().min(limits.payload_bytes);
             self.ladder
                 .get_or_insert_with(|| Box::new(crate::ladder::LadderLog::new(limits.ladder)))
-                .push(Segment {
-                    step: step.clone(),
-                    len: segment.len,
-                    window,
-                    payload: segment.payload[..keep].into(),
-                    expert: verdict.flags,
-                    resent_after: verdict.after,
-                    duplicate_ack: verdict.duplicate_ack,
-                });
+                .push(Segment::new(&step, segment, window, verdict, limits));
         }
         self.teardown.follow(&step, segment);
         dir
@@ -426,16 +436,8 @@ impl Conversation {
             self.segments
                 .reserve_exact(more.min(limits.segments - self.segments.len()));
         }
-        let keep = segment.payload.len().min(limits.payload_bytes);
-        self.segments.push(Segment {
-            step: step.clone(),
-            len: segment.len,
-            window,
-            payload: segment.payload[..keep].into(),
-            expert: verdict.flags,
-            resent_after: verdict.after,
-            duplicate_ack: verdict.duplicate_ack,
-        });
+        self.segments
+            .push(Segment::new(step, segment, window, verdict, limits));
     }
 
     fn count_flags(&mut self, flags: Flags) {
