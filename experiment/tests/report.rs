@@ -1206,8 +1206,15 @@ fn a_lossless_run_of_t3_loss_says_nothing_was_resent() {
         echo_result(1000, 63, true, None),
     );
     let text = report(dir.path(), Lang::En);
-    assert!(text.contains("TCP sent nothing again"), "{text}");
+    assert!(
+        text.contains("TCP sent nothing again: no data segment of this transfer was lost"),
+        "{text}"
+    );
     assert!(text.contains("No lossy link was recorded"), "{text}");
+    // Nothing was lost and the link was not made lossy: no advice to lose more,
+    // no "still intact" for losses that did not happen.
+    assert!(!text.contains("raise T3_LOSS"), "{text}");
+    assert!(!text.contains("still the file arrived intact"), "{text}");
     assert_eq!(findings(dir.path())["as_expected"], false);
 }
 
@@ -1297,4 +1304,22 @@ fn an_index_page_links_every_run_with_its_verdict() {
     );
     assert!(html.contains("2 runs, newest first"), "{html}");
     assert!(!html.contains("not-a-run"));
+}
+
+#[test]
+fn a_reader_that_kept_up_is_not_said_to_show_flow_control() {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:32444");
+    s.handshake(0.0);
+    s.send(ClientToServer, 0.010, &[b'a'; 1000]);
+    s.send(ServerToClient, 0.011, &[b'a'; 1000]);
+    s.close(ClientToServer, 0.02);
+    let dir = file_echo_run(
+        "t3-flow",
+        &capture_of(&s),
+        echo_result(1000, 63, true, None),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(text.contains("The capture shows no zero window"), "{text}");
+    assert!(!text.contains("This is flow control"), "{text}");
+    assert_eq!(findings(dir.path())["as_expected"], false);
 }

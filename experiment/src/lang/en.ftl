@@ -251,7 +251,8 @@ report-html = The same report as one page that opens offline: [report.html](repo
 ## t3-loss: TCP over a lossy link
 
 loss-no-link = No lossy link was recorded for this run (impairment.json is missing): whatever the capture shows, it was not made lossy on purpose.
-loss-nothing-resent = TCP sent nothing again: no packet of this transfer was lost this time (a short transfer can be lucky). Run it again, or raise T3_LOSS.
+loss-nothing-resent = TCP sent nothing again: no data segment of this transfer was lost (a lost ACK needs no resend, so the capture cannot tell whether any packet was lost at all).
+loss-try-again = A short transfer can be lucky: run it again, or raise T3_LOSS.
 loss-resent = TCP sent { $n } { $n ->
     [one] segment
    *[other] segments

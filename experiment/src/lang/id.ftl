@@ -172,7 +172,8 @@ report-html = Laporan yang sama sebagai satu halaman yang bisa dibuka offline: [
 ## t3-loss: TCP over a lossy link
 
 loss-no-link = Tidak ada link yang dibuat lossy untuk percobaan ini (impairment.json tidak ada): apa pun yang ditunjukkan capture, itu tidak disengaja.
-loss-nothing-resent = TCP tidak mengirim ulang apa pun: kali ini tidak ada paket yang hilang (transfer pendek bisa beruntung). Jalankan lagi, atau naikkan T3_LOSS.
+loss-nothing-resent = TCP tidak mengirim ulang apa pun: tidak ada segmen data transfer ini yang hilang (ACK yang hilang tidak perlu dikirim ulang, jadi capture tidak bisa memastikan apakah ada paket yang hilang sama sekali).
+loss-try-again = Transfer pendek bisa beruntung: jalankan lagi, atau naikkan T3_LOSS.
 loss-resent = TCP mengirim ulang { $n } segmen: { $fast } sebagai fast retransmission (langsung, karena ACK duplikat memberi tahu byte-nya hilang), { $timeout } lebih lambat dari itu (retransmisi biasa menurut tshark: setelah timer retransmisi, atau saat memulihkan beberapa kehilangan sekaligus), dan { $spurious } yang tidak perlu (salinan pertama sudah sampai; yang hilang justru ACK-nya).
 loss-dupacks = Penerima mengirim { $n } ACK duplikat: masing-masing mengulang nomor byte pertama yang belum diterima, sehingga pengirim tahu ada celah tanpa menunggu timer.
 loss-example-fast = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (fast: setelah ACK duplikat).

@@ -132,7 +132,10 @@ impl FlowFacts {
                 out.push(example("flow-example-update", e));
             }
         }
-        out.push(Message::new("flow-why"));
+        // Why, only when the run showed the window closing.
+        if c.zero_window > 0 {
+            out.push(Message::new("flow-why"));
+        }
         if c.retransmission > 0 {
             out.push(Message::new("flow-resent").count("n", u64::from(c.retransmission)));
         }

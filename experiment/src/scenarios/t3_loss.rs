@@ -83,6 +83,10 @@ impl LossFacts {
         let c = &tcp.counts;
         if c.retransmission == 0 {
             out.push(Message::new("loss-nothing-resent"));
+            // Advice to lose more only where the run did make the link lossy.
+            if self.loss_percent.is_some() {
+                out.push(Message::new("loss-try-again"));
+            }
         } else {
             out.push(
                 Message::new("loss-resent")
@@ -109,7 +113,8 @@ impl LossFacts {
             );
         }
         out.extend(self.echo.findings());
-        if self.echo.as_expected() {
+        // "Still intact" only says something when there was a loss to hide.
+        if self.echo.as_expected() && c.retransmission > 0 {
             out.push(Message::new("loss-intact"));
         }
         out
