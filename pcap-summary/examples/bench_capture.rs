@@ -7,13 +7,31 @@
 //! 41 rounds of (request, echo, ACK) with 800-byte payloads, FIN teardown.
 //!
 //!   cargo run --release -p pcap-summary --example bench_capture -- OUT.pcap [CONNECTIONS]
+//!
+//! `-` writes to standard output, as `tcpdump -w -` does; with `--rounds`
+//! a few connections can carry gigabytes (the stream `make bench-summary`
+//! pipes into `pcap-summary -` to show its memory stays flat).
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
 
+use clap::Parser;
 use progjar_testkit::{Direction::*, Link, PcapStream, TcpSession};
 
-const ROUNDS: u32 = 41;
+/// Writes a synthetic capture of many overlapping echo connections.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Where to write the capture; `-` for standard output.
+    out: PathBuf,
+    /// Connections in all.
+    #[arg(default_value_t = 13_000)]
+    connections: u32,
+    /// Rounds of (request, echo, ACK) per connection.
+    #[arg(long, default_value_t = 41)]
+    rounds: u32,
+}
+
 const PAYLOAD: usize = 800;
 const OPEN_AT_ONCE: usize = 64;
 const PORT_POOL: u32 = 10_000;
@@ -24,23 +42,28 @@ const PACKET_GAP: f64 = 0.000_007;
 struct Connection {
     session: TcpSession,
     step: u32,
+    rounds: u32,
 }
 
 impl Connection {
-    fn new(index: u32) -> Self {
+    fn new(index: u32, rounds: u32) -> Self {
         let port = 20_000 + index % PORT_POOL;
         let session = TcpSession::new(&format!("10.1.0.2:{port}"), "10.1.0.1:45000")
             .with_initial_sequence_numbers(
                 index.wrapping_mul(2_654_435_761),
                 index.wrapping_mul(40_503).wrapping_add(17),
             );
-        Connection { session, step: 0 }
+        Connection {
+            session,
+            step: 0,
+            rounds,
+        }
     }
 
     /// Sends the connection's next packet at `t`; false when it is over.
     fn next_packet(&mut self, t: f64, payload: &[u8]) -> bool {
         let s = &mut self.session;
-        let last_data_step = 3 + 3 * ROUNDS;
+        let last_data_step = 3 + 3 * self.rounds;
         match self.step {
             0 => {
                 s.syn(t);
@@ -82,26 +105,20 @@ impl Connection {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let out = args
-        .next()
-        .ok_or("usage: bench_capture OUT.pcap [CONNECTIONS]")?;
-    let total: u32 = args
-        .next()
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(13_000);
-    let mut writer = PcapStream::new(
-        BufWriter::with_capacity(1 << 20, File::create(&out)?),
-        Link::Ethernet,
-    )?;
+    let args = Args::parse();
+    let out: Box<dyn Write> = if args.out.as_os_str() == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(File::create(&args.out)?)
+    };
+    let mut writer = PcapStream::new(BufWriter::with_capacity(1 << 20, out), Link::Ethernet)?;
     let payload: Vec<u8> = (0..PAYLOAD).map(|i| b'A' + (i % 26) as u8).collect();
     let mut open: Vec<Connection> = Vec::new();
     let mut started = 0u32;
     let mut packets = 0u64;
     loop {
-        while open.len() < OPEN_AT_ONCE && started < total {
-            open.push(Connection::new(started));
+        while open.len() < OPEN_AT_ONCE && started < args.connections {
+            open.push(Connection::new(started, args.rounds));
             started += 1;
         }
         if open.is_empty() {
@@ -120,7 +137,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    writer.into_inner().into_inner()?;
-    eprintln!("wrote {out}: {packets} packets, {started} connections");
+    writer
+        .into_inner()
+        .into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?
+        .flush()?;
+    eprintln!(
+        "wrote {}: {packets} packets, {started} connections",
+        args.out.display()
+    );
     Ok(())
 }
