@@ -161,11 +161,11 @@ for _ in $(seq 100); do
 done
 printf '\nstandard input: %s GB piped in (64 connections), pcap-summary --json -\n' "$stream_gb"
 printf '%12s %12s\n' "read (GB)" "RSS (MB)"
-next_mark=0.5 first_rss= last_rss=0
+next_mark=0.5 first_rss=''
 while [ -n "$reader" ] && [ -r "/proc/$reader/io" ]; do
   read_bytes=$(awk '/^rchar/ {print $2}' "/proc/$reader/io" 2>/dev/null || true)
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$reader/status" 2>/dev/null || true)
-  [ -n "$read_bytes" ] && [ -n "$rss_kb" ] || break
+  if [ -z "$read_bytes" ] || [ -z "$rss_kb" ]; then break; fi
   if awk -v r="$read_bytes" -v m="$next_mark" 'BEGIN{exit !(r/1e9 >= m)}'; then
     printf '%12.1f %12.1f\n' "$(awk -v r="$read_bytes" 'BEGIN{print r/1e9}')" \
       "$(awk -v k="$rss_kb" 'BEGIN{print k/1024}')"
@@ -173,7 +173,6 @@ while [ -n "$reader" ] && [ -r "/proc/$reader/io" ]; do
     if [ -z "$first_rss" ] && awk -v m="$next_mark" 'BEGIN{exit !(m >= 1)}'; then
       first_rss=$rss_kb
     fi
-    last_rss=$rss_kb
     next_mark=$(awk -v m="$next_mark" 'BEGIN{print m + 0.5}')
   fi
   sleep 0.05
