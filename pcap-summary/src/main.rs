@@ -176,10 +176,7 @@ fn main() -> ExitCode {
             picture_failed = true;
         }
     }
-    let stdout = std::io::stdout();
-    // Large writes: a big capture's JSON is tens of megabytes, and stdout's
-    // own line buffering would look for line ends in all of it.
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = BufWriter::with_capacity(1 << 16, stdout_file());
     let written = if args.json {
         if args.pretty {
             serde_json::to_writer_pretty(&mut out, &summary.json_view(&selected))
@@ -213,6 +210,20 @@ fn main() -> ExitCode {
 
 /// Writes the ladder of the one selected conversation, or the overview of
 /// several, as SVG and/or PNG.
+/// Standard output for large writes: a big capture's JSON is tens of
+/// megabytes, and `std::io::stdout`'s line buffering would look for line
+/// ends in all of it. Where it can, the same file written directly.
+fn stdout_file() -> Box<dyn Write> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(File::from(fd));
+        }
+    }
+    Box::new(std::io::stdout().lock())
+}
+
 fn write_ladder(args: &Args, selected: &[&Conversation]) -> Result<(), String> {
     let lab_net = progjar_common::lab::net_from_env();
     let svg = match selected {

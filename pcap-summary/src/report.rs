@@ -92,7 +92,7 @@ impl Summary {
     /// The JSON document for `selected` conversations, serialized as it is
     /// written: no tree of the whole document is built in memory.
     pub fn json_view<'a>(&'a self, selected: &'a [&'a Conversation]) -> impl Serialize + 'a {
-        self.json_summary(selected, false)
+        self.json_summary(selected)
     }
 
     /// Writes the JSON document for `selected` conversations to `out` on one
@@ -101,16 +101,22 @@ impl Summary {
     pub fn write_json(
         &self,
         selected: &[&Conversation],
-        out: impl std::io::Write,
+        mut out: impl std::io::Write,
     ) -> serde_json::Result<()> {
-        serde_json::to_writer(out, &self.json_summary(selected, true))
+        // The document with no conversations ends in `"conversations":[]}`
+        // (the list is its last field): its head, then the list's
+        // elements, batch by batch, then the end.
+        let empty = serde_json::to_vec(&self.json_summary(&[]))?;
+        let Some(head) = empty.strip_suffix(b"[]}") else {
+            return serde_json::to_writer(out, &self.json_view(selected));
+        };
+        out.write_all(head).map_err(serde_json::Error::io)?;
+        out.write_all(b"[").map_err(serde_json::Error::io)?;
+        write_conversations(selected, &mut out)?;
+        out.write_all(b"]}").map_err(serde_json::Error::io)
     }
 
-    fn json_summary<'a>(
-        &'a self,
-        selected: &'a [&'a Conversation],
-        on_two_threads: bool,
-    ) -> JsonSummary<'a> {
+    fn json_summary<'a>(&'a self, selected: &'a [&'a Conversation]) -> JsonSummary<'a> {
         JsonSummary {
             packets: self.packets,
             tcp_packets: self.tcp_packets,
@@ -131,10 +137,7 @@ impl Summary {
                 },
                 packets_not_told_apart: self.counted_only.packets_not_told_apart,
             },
-            conversations: ConversationList {
-                list: selected,
-                on_two_threads,
-            },
+            conversations: ConversationList { list: selected },
         }
     }
 }
@@ -275,66 +278,75 @@ struct JsonCountedOnly {
     packets_not_told_apart: u64,
 }
 
-/// Conversations turned into JSON as they are written: one at a time, or
-/// (`on_two_threads`, for serde_json only) in batches, every other batch
-/// prepared by a helper thread as ready-made JSON text.
+/// Conversations turned into JSON one at a time, as they are written.
 struct ConversationList<'a> {
     list: &'a [&'a Conversation],
-    on_two_threads: bool,
+}
+
+impl Serialize for ConversationList<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.list.len()))?;
+        for conversation in self.list {
+            seq.serialize_element(&JsonConversation::from(*conversation))?;
+        }
+        seq.end()
+    }
 }
 
 /// Conversations per batch: enough to make passing a batch cheap, few
 /// enough that the batches waiting to be written take little memory.
 const JSON_BATCH: usize = 64;
 
-type RawBatch = serde_json::Result<Vec<Box<serde_json::value::RawValue>>>;
-
-/// A batch of conversations, each as its JSON text.
-fn raw_batch(batch: &[&Conversation]) -> RawBatch {
-    batch
-        .iter()
-        .map(|c| serde_json::value::to_raw_value(&JsonConversation::from(*c)))
-        .collect()
+/// A batch of conversations as JSON text: the elements of a list, with
+/// commas between them.
+fn json_batch(batch: &[&Conversation]) -> serde_json::Result<Vec<u8>> {
+    // Room for a conversation with its 20 segments shown (about 5 KB), so
+    // that the text is seldom moved while it grows.
+    let mut text = Vec::with_capacity(batch.len() * 8 * 1024);
+    for (i, conversation) in batch.iter().enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        serde_json::to_writer(&mut text, &JsonConversation::from(*conversation))?;
+    }
+    Ok(text)
 }
 
-impl Serialize for ConversationList<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error, SerializeSeq};
-        let mut seq = serializer.serialize_seq(Some(self.list.len()))?;
-        if !self.on_two_threads || self.list.len() <= JSON_BATCH {
-            for conversation in self.list {
-                seq.serialize_element(&JsonConversation::from(*conversation))?;
+/// Writes the elements of the list of `conversations` (without its
+/// brackets) to `out`, in order: every other batch prepared by a helper
+/// thread while this one prepares and writes the others.
+fn write_conversations(
+    conversations: &[&Conversation],
+    out: &mut impl std::io::Write,
+) -> serde_json::Result<()> {
+    let io = serde_json::Error::io;
+    std::thread::scope(|scope| {
+        // One batch ready and waiting at most: memory stays bounded.
+        let (ready, from_helper) = std::sync::mpsc::sync_channel::<serde_json::Result<Vec<u8>>>(1);
+        scope.spawn(move || {
+            for batch in conversations.chunks(JSON_BATCH).skip(1).step_by(2) {
+                // The writer gave up (a closed pipe): stop too.
+                if ready.send(json_batch(batch)).is_err() {
+                    return;
+                }
             }
-            return seq.end();
+        });
+        for (i, batch) in conversations.chunks(JSON_BATCH).enumerate() {
+            let text = if i % 2 == 0 {
+                json_batch(batch)?
+            } else {
+                from_helper
+                    .recv()
+                    .map_err(|_| io(std::io::Error::other("the JSON helper thread stopped")))??
+            };
+            if i > 0 {
+                out.write_all(b",").map_err(io)?;
+            }
+            out.write_all(&text).map_err(io)?;
         }
-        std::thread::scope(|scope| {
-            // One batch ready and waiting at most: memory stays bounded.
-            let (ready, from_helper) = std::sync::mpsc::sync_channel::<RawBatch>(1);
-            let list = self.list;
-            scope.spawn(move || {
-                for batch in list.chunks(JSON_BATCH).skip(1).step_by(2) {
-                    // The writer gave up (a closed pipe): stop too.
-                    if ready.send(raw_batch(batch)).is_err() {
-                        return;
-                    }
-                }
-            });
-            for (i, batch) in self.list.chunks(JSON_BATCH).enumerate() {
-                let raws = if i % 2 == 0 {
-                    raw_batch(batch)
-                } else {
-                    from_helper
-                        .recv()
-                        .map_err(|_| S::Error::custom("the JSON helper thread stopped"))?
-                }
-                .map_err(S::Error::custom)?;
-                for raw in &raws {
-                    seq.serialize_element(raw)?;
-                }
-            }
-            seq.end()
-        })
-    }
+        Ok(())
+    })
 }
 
 #[derive(Serialize)]
