@@ -124,7 +124,7 @@ pin-images: ## Pin the Dockerfile's base images to the digests their tags name n
 	@lab/pin-images.sh
 
 .PHONY: bench-summary
-bench-summary: ## Time pcap-summary against tshark, tcpdump and cat on a ~1 GB capture
+bench-summary: ## Time pcap-summary against tshark, tcpdump and cat on a ~1 GB capture; its memory on a SYN flood and on a 5 GB stream from stdin
 	@bench/summary.sh
 
 .PHONY: bench bench-check

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench-summary: pcap-summary against tshark, tcpdump and cat on a ~1 GB capture,
-# then pcap-summary's peak memory on a SYN flood of a million connections.
+# then pcap-summary's peak memory on a SYN flood of a million connections, then
+# its memory while a 5 GB stream is piped into `pcap-summary -` (STREAM_GB).
+# Each table says the share of CPU time stolen by the hypervisor during it.
 #
 # Generates the captures once (BENCH_FILE, default /tmp/progjar-bench.pcap;
 # FLOOD_FILE, default /tmp/progjar-synflood.pcap), warms the page cache, then
