@@ -854,7 +854,7 @@ one_scenario() {
     fi
   fi
   if [ -n "$server" ]; then
-    local listening=false state _
+    local listening=false state _ ours_running=
     if [ -n "$student" ]; then
       # The student's own server takes the place of ours for this experiment.
       SC_SWAPPED=1
@@ -865,7 +865,18 @@ one_scenario() {
       start_student "$student" || die "could not start the student's server on mesin-1"
       printf '%s\n' "$student" >"$dir/$cmdline"
     else
-      docker exec progjar-mesin-1 bash -c "tr '\0' ' ' < /proc/\$(cat /run/lab/$server.pid)/cmdline" >"$dir/$cmdline" 2>/dev/null
+      # Our server's command line, when it runs: its pid file names a live
+      # process. Without one (labctl stop), whatever listens on the port is
+      # someone else's program, and the report must not call it ours.
+      ours_running=false
+      if docker exec progjar-mesin-1 bash -c "p=\$(cat /run/lab/$server.pid 2>/dev/null) || exit 1
+          case \$p in ''|*[!0-9]*) exit 1 ;; esac
+          tr '\0' ' ' < /proc/\$p/cmdline" >"$dir/$cmdline" 2>/dev/null && [ -s "$dir/$cmdline" ]; then
+        ours_running=true
+      else
+        : >"$dir/$cmdline"
+        say "warning: our $server server is not running on mesin-1 (stopped with labctl stop $server?): whatever listens on port $port is what this experiment measures; start ours with labctl start $server, or name yours with SERVER=\"...\""
+      fi
     fi
     for _ in $(seq 50); do
       server_state "$port" "${student:+student}"
@@ -882,7 +893,7 @@ one_scenario() {
     elif [ $listening = false ]; then
       say "warning: nothing listens on mesin-1 port $port"
     fi
-    printf '{"listening":%s}\n' "$listening" >"$dir/server-status.json"
+    printf '{"listening":%s%s}\n' "$listening" "${ours_running:+,\"ours_running\":$ours_running}" >"$dir/server-status.json"
     [ -n "$student" ] || SC_BEFORE=$(log_lines "$server")
   fi
   [ -z "${SC_IMPAIRED:-$IMPAIRED}" ] || M=${SC_IMPAIRED:-$IMPAIRED} lab/impair.sh json >"$dir/impairment.json"

@@ -205,6 +205,32 @@ else
 fi
 check t2-time "$dir"
 
+# Our server stopped by hand and a program started in a shell in its place,
+# without SERVER=...: the report must not call that program ours.
+docker exec progjar-mesin-1 labctl stop time >/dev/null
+docker exec -d progjar-mesin-1 lab-as-student bash -c 'cd /work && exec python3 .lab-test-server.py >/tmp/by-hand.log 2>&1'
+for _ in $(seq 50); do
+  docker exec progjar-mesin-1 ss -Hltn 'sport = :45000' | grep -q . && break
+  sleep 0.2
+done
+said=$(S=t2-time lab/lab.sh scenario 2>&1)
+dir=$(latest t2-time)
+if [[ "$said" == *"warning: our time server is not running on mesin-1"* ]] &&
+  grep -q "(not ours: ours was not running)" "$dir/REPORT.md" &&
+  grep -q "yet a program listened on port 45000: this report shows that program, not ours" "$dir/REPORT.md" &&
+  ! grep -q "(our server)" "$dir/REPORT.md"; then
+  echo "ok   t2-time: with our server stopped and another program on 45000, the run warns and the report calls nothing ours"
+else
+  echo "FAIL t2-time: with our server stopped, the run or its report ($dir) took the program on 45000 for ours; said: $said"
+fi
+docker exec progjar-mesin-1 lab-as-student pkill -f lab-test-server
+for _ in $(seq 50); do
+  docker exec progjar-mesin-1 ss -Hltn 'sport = :45000' | grep -q . || break
+  sleep 0.2
+done
+docker exec progjar-mesin-1 labctl start time >/dev/null ||
+  echo "FAIL t2-time: our time server did not start again after the test with it stopped"
+
 # A student's server that answers only lines ending in CR LF: the bare LF
 # line is never answered. The report must say so, not claim ERROR. Started
 # as `cd ... && python3 ...`: python is bash's child, and must be stopped too.

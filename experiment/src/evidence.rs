@@ -35,6 +35,11 @@ const FOLLOWED_BYTES: usize = 64 * 1024;
 pub struct ServerStatus {
     /// Whether it listened on its port before the clients started.
     pub listening: bool,
+    /// For our server: whether it was running at all (`labctl stop` stops
+    /// it; whatever then listens on the port is someone else's program).
+    /// Absent for a student's server, and in folders of older runs.
+    #[serde(default)]
+    pub ours_running: Option<bool>,
 }
 
 /// The server's side of the run.

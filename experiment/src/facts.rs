@@ -50,6 +50,20 @@ pub enum ServerKind {
     Ours,
     /// A student's program in its place (`SERVER=...`).
     Student,
+    /// Ours was not running (stopped with `labctl stop`), and no program was
+    /// named in its place: whatever listened on the port, if anything.
+    Unknown,
+}
+
+impl ServerKind {
+    /// The catalogue's word for it, as the table of what ran says it.
+    pub fn word(self) -> &'static str {
+        match self {
+            ServerKind::Ours => "server-ours",
+            ServerKind::Student => "server-student",
+            ServerKind::Unknown => "server-unknown",
+        }
+    }
 }
 
 /// A program of the plan that did not end well.
@@ -161,6 +175,9 @@ impl CommonFacts {
             ServerFacts {
                 who: if s.student_command.is_some() {
                     ServerKind::Student
+                } else if seen.and_then(|e| e.status).and_then(|st| st.ours_running) == Some(false)
+                {
+                    ServerKind::Unknown
                 } else {
                     ServerKind::Ours
                 },
@@ -262,6 +279,12 @@ impl CommonFacts {
                     Message::new("server-not-listening").count("port", port)
                 }
                 (ServerKind::Ours, _) => return out,
+                (ServerKind::Unknown, Some(true)) => {
+                    Message::new("server-unknown-listening").count("port", port)
+                }
+                (ServerKind::Unknown, _) => {
+                    Message::new("server-unknown-silent").count("port", port)
+                }
             });
         }
         out

@@ -14,7 +14,7 @@ use pcap_summary::conversation::Conversation;
 use pcap_summary::{ladder, text, timeline};
 
 use crate::evidence::Evidence;
-use crate::facts::{CommonFacts, ServerKind};
+use crate::facts::CommonFacts;
 use crate::lang::{Catalogue, Lang, Message};
 use crate::report::Findings;
 use crate::walkthrough;
@@ -214,11 +214,7 @@ fn runs_table(h: &mut String, evidence: &Evidence, common: &CommonFacts, say: &C
         escape(&say.word("col-exit"))
     );
     if let Some(server) = &common.server {
-        let who = if server.who == ServerKind::Student {
-            "server-student"
-        } else {
-            "server-ours"
-        };
+        let who = server.who.word();
         let _ = writeln!(
             h,
             "<tr><td>mesin-1</td><td><code>{}</code> ({})</td><td>-</td></tr>",

@@ -180,11 +180,7 @@ fn markdown(
             md,
             "| mesin-1 | `{}` ({}) | - | [{log}]({log}) |",
             command.replace('|', "\\|"),
-            say.word(if server.who == crate::facts::ServerKind::Student {
-                "server-student"
-            } else {
-                "server-ours"
-            }),
+            say.word(server.who.word()),
             log = ServerUnderTest::LOG_FILE
         );
     }

@@ -33,29 +33,35 @@ fn outcome(id: u32, exit: i32, log: &'static str, result: Option<impl Serialize>
     }
 }
 
-/// The server side of a run: its command line, its log, whether it listened.
+/// The server side of a run: its command line, its log, whether it listened
+/// (and, for ours, whether it was running at all).
 struct ServerSide {
     cmdline: &'static str,
     log: &'static str,
     listening: bool,
+    /// Written for our server only.
+    ours_running: Option<bool>,
 }
 
 const OUR_TIME_SERVER: ServerSide = ServerSide {
     cmdline: "time-server --port 45000 --mode async",
     log: "listening on 0.0.0.0:45000\n",
     listening: true,
+    ours_running: Some(true),
 };
 
 const OUR_FILE_ECHO_SERVER: ServerSide = ServerSide {
     cmdline: "echo-server --port 32444 --mode iterative",
     log: "",
     listening: true,
+    ours_running: Some(true),
 };
 
 const OUR_ECHO_SERVER: ServerSide = ServerSide {
     cmdline: "echo-server --port 10000 --mode iterative",
     log: "listening on 0.0.0.0:10000\n",
     listening: true,
+    ours_running: Some(true),
 };
 
 /// A run folder as `make scenario` leaves it.
@@ -108,7 +114,13 @@ fn folder(
         std::fs::write(path.join("logs/mesin-1-server.log"), server.log).expect("server log");
         std::fs::write(
             path.join("server-status.json"),
-            format!("{{\"listening\":{}}}", server.listening),
+            match server.ours_running {
+                Some(running) => format!(
+                    "{{\"listening\":{},\"ours_running\":{running}}}",
+                    server.listening
+                ),
+                None => format!("{{\"listening\":{}}}", server.listening),
+            },
         )
         .expect("status");
     }
@@ -462,6 +474,7 @@ fn a_server_that_never_answers_a_bare_lf_is_not_said_to_send_error() {
             cmdline: "python3 /work/server_waktu.py",
             log: "",
             listening: true,
+            ours_running: None,
         }),
     );
     let text = report(dir.path(), Lang::En);
@@ -545,6 +558,60 @@ fn our_time_server_answers_crlf_as_the_assignment_asks() {
 
 #[test]
 fn a_time_session_counts_requests_split_over_segments_once() {
+    let (capture, run) = time_session_with_a_split_request();
+    let dir = time_server_run("t2-time", &[], &capture, outcome(1, 0, "", Some(run)));
+    let text = report(dir.path(), Lang::En);
+    assert!(
+        text.contains("mesin-2 sent TIME 2 times and got 2 JAM replies (`JAM 10:00:00\\r\\n`, `JAM 10:00:01\\r\\n`), then QUIT; the server sent the first FIN."),
+        "{text}"
+    );
+    assert!(
+        text.contains("time-client on mesin-2 ran 1 session and checked 2 replies"),
+        "{text}"
+    );
+    let id = report(dir.path(), Lang::Id);
+    assert!(
+        id.contains("mesin-2 mengirim TIME 2 kali dan menerima 2 balasan JAM"),
+        "{id}"
+    );
+}
+
+#[test]
+fn a_run_with_our_server_stopped_calls_no_program_ours() {
+    // `labctl stop time`, then a program started by hand on port 45000,
+    // and no SERVER=...: the runner found no server of ours running.
+    let stopped = ServerSide {
+        cmdline: "",
+        log: "",
+        listening: true,
+        ours_running: Some(false),
+    };
+    let (capture, run) = time_session_with_a_split_request();
+    let dir = folder(
+        "t2-time",
+        &[],
+        &capture,
+        &[outcome(1, 0, "", Some(run))],
+        Some(&stopped),
+    );
+    let text = report(dir.path(), Lang::En);
+    assert!(!text.contains("(our server)"), "{text}");
+    assert!(
+        text.contains("| mesin-1 | `?` (not ours: ours was not running) |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Our server was not running on mesin-1 (stopped with `labctl stop`?), yet a program listened on port 45000: this report shows that program, not ours."),
+        "{text}"
+    );
+    assert_eq!(findings(dir.path())["common"]["server"]["who"], "unknown");
+    let id = report(dir.path(), Lang::Id);
+    assert!(id.contains("Server kami tidak berjalan di mesin-1"), "{id}");
+    assert!(!id.contains("(server kami)"), "{id}");
+}
+
+/// One TIME session whose first request came in two segments.
+fn time_session_with_a_split_request() -> (CaptureBuilder, TimeRun) {
     let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:45000");
     s.handshake(0.0);
     s.send(ClientToServer, 0.01, b"TI");
@@ -570,21 +637,7 @@ fn a_time_session_counts_requests_split_over_segments_once() {
             error: None,
         }],
     };
-    let dir = time_server_run("t2-time", &[], &capture, outcome(1, 0, "", Some(run)));
-    let text = report(dir.path(), Lang::En);
-    assert!(
-        text.contains("mesin-2 sent TIME 2 times and got 2 JAM replies (`JAM 10:00:00\\r\\n`, `JAM 10:00:01\\r\\n`), then QUIT; the server sent the first FIN."),
-        "{text}"
-    );
-    assert!(
-        text.contains("time-client on mesin-2 ran 1 session and checked 2 replies"),
-        "{text}"
-    );
-    let id = report(dir.path(), Lang::Id);
-    assert!(
-        id.contains("mesin-2 mengirim TIME 2 kali dan menerima 2 balasan JAM"),
-        "{id}"
-    );
+    (capture, run)
 }
 
 #[test]

@@ -11,6 +11,7 @@ col-command = command
 col-exit = exit
 server-ours = our server
 server-student = the student's server
+server-unknown = not ours: ours was not running
 server-log = the server's log
 not-finished = did not finish
 report-findings = Findings
@@ -40,6 +41,8 @@ impaired-rate = During this run { $machine } could send at most { $rate } (RATE=
 student-server = A student's server stood in for ours on mesin-1: `{ $command }`.
 student-server-not-listening = The student's server `{ $command }` was not listening on port { $port } when the clients started (its log is below).
 server-not-listening = Our server was not listening on port { $port } when the clients started.
+server-unknown-listening = Our server was not running on mesin-1 (stopped with `labctl stop`?), yet a program listened on port { $port }: this report shows that program, not ours. Name it with SERVER="..." so the report can say what it is, or start ours with `labctl start`.
+server-unknown-silent = Our server was not running on mesin-1 (stopped with `labctl stop`?), and nothing listened on port { $port } when the clients started.
 capture-holds = The capture holds { $packets } { $packets ->
     [one] packet
    *[other] packets

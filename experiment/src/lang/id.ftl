@@ -11,6 +11,7 @@ col-command = perintah
 col-exit = kode keluar
 server-ours = server kami
 server-student = server mahasiswa
+server-unknown = bukan server kami: server kami tidak berjalan
 server-log = log server
 not-finished = tidak selesai
 report-findings = Temuan
@@ -37,6 +38,8 @@ impaired-rate = Selama percobaan ini { $machine } hanya dapat mengirim paling ba
 student-server = Server mahasiswa menggantikan server kami di mesin-1: `{ $command }`.
 student-server-not-listening = Server mahasiswa `{ $command }` tidak mendengarkan (listen) di port { $port } saat klien dimulai (lognya ada di bawah).
 server-not-listening = Server kami tidak mendengarkan (listen) di port { $port } saat klien dimulai.
+server-unknown-listening = Server kami tidak berjalan di mesin-1 (dihentikan dengan `labctl stop`?), tetapi ada program yang mendengarkan di port { $port }: laporan ini menunjukkan program itu, bukan server kami. Sebutkan program itu dengan SERVER="..." agar laporan dapat menyebutnya, atau jalankan server kami dengan `labctl start`.
+server-unknown-silent = Server kami tidak berjalan di mesin-1 (dihentikan dengan `labctl stop`?), dan tidak ada yang mendengarkan di port { $port } saat klien dimulai.
 capture-holds = Tangkapan memuat { $packets } paket ({ $tcp } TCP) dalam { $conversations } percakapan TCP; paling banyak { $most } terbuka bersamaan.
 capture-empty = Tangkapan tidak memuat paket.
 capture-dropped = tcpdump membuang { $dropped } paket karena tidak sempat menyimpannya: tangkapan tidak memuatnya, jadi jumlah di sini bisa kurang.
