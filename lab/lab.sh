@@ -362,6 +362,10 @@ up() {
   mkdir -p work captures .lab && own work captures .lab
   check_owner work
   check_owner captures
+  [ "$(stat -c %u work)" != 0 ] ||
+    say "note: work/ belongs to root (you run the lab as root, not under sudo), so on the machines you are root
+     too, with the machines' capabilities; to work there as a normal user, run the lab as your own user
+     (a member of the docker group)"
   printf 'LAB_NET=%s\nLAB_BRIDGE=%s\nLAB_TZ=%s\n' "$LAB_NET" "$LAB_BRIDGE" "$LAB_TZ" >"$STATE"
   compose up -d mesin-1 mesin-2 mesin-3 || die "starting the machines failed (see above)"
   docker exec progjar-mesin-1 labctl wait ||
