@@ -1246,6 +1246,43 @@ fn a_lossy_transfer_is_explained_by_its_duplicate_acks_and_fast_retransmission()
     report(dir.path(), Lang::Id);
 }
 
+/// t3-loss's report of a file echo in which mesin-2's first segment is
+/// sent again, with no duplicate ACK, `after` seconds later.
+fn t3_loss_resending_after(after: f64) -> String {
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:32444");
+    s.handshake(0.0);
+    let first = s.send(ClientToServer, 0.010, &[b'a'; 1000]);
+    s.send(ClientToServer, 0.0101, &[b'b'; 1000]);
+    s.retransmit(0.010 + after, first);
+    s.ack(ServerToClient, 0.011 + after);
+    s.send(ServerToClient, 0.020 + after, &[b'x'; 2000]);
+    s.close(ClientToServer, 0.030 + after);
+    let dir = file_echo_run(
+        "t3-loss",
+        &capture_of(&s),
+        echo_result(2000, 125, true, None),
+    );
+    record_lossy_link(dir.path(), 5);
+    report(dir.path(), Lang::Id);
+    report(dir.path(), Lang::En)
+}
+
+#[test]
+fn a_plain_retransmission_is_put_down_to_the_timer_only_when_it_waited_long_enough() {
+    let soon = t3_loss_resending_after(0.005);
+    assert!(
+        soon.contains("5.000 ms after the original (a plain retransmission, yet sooner than Linux's retransmission timer ever fires, 200 ms at the least: TCP was still recovering from earlier losses"),
+        "{soon}"
+    );
+    assert!(!soon.contains("the retransmission timer ran out"), "{soon}");
+    let late = t3_loss_resending_after(0.250);
+    assert!(
+        late.contains("250.000 ms after the original (a plain retransmission: no ACK had come for it, and the retransmission timer ran out)"),
+        "{late}"
+    );
+    assert!(!late.contains("TCP was still recovering"), "{late}");
+}
+
 #[test]
 fn a_lossless_run_of_t3_loss_says_nothing_was_resent() {
     let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:32444");

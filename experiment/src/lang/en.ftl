@@ -272,6 +272,8 @@ loss-dupacks = The receiver sent { $n } duplicate { $n ->
   }: each repeats the number of the first byte it is missing, so the sender learns of a hole without waiting for its timer.
 loss-example-fast = For example, at { $time } s in conversation #{ $conversation }: { $words } (fast: after the duplicate ACKs).
 loss-example-timeout = For example, at { $time } s in conversation #{ $conversation }: { $words } (a plain retransmission).
+loss-example-timer = For example, at { $time } s in conversation #{ $conversation }: { $words } (a plain retransmission: no ACK had come for it, and the retransmission timer ran out).
+loss-example-recovery = For example, at { $time } s in conversation #{ $conversation }: { $words } (a plain retransmission, yet sooner than Linux's retransmission timer ever fires, 200 ms at the least: TCP was still recovering from earlier losses, sending again each segment the ACKs showed missing).
 loss-holes = The capture also shows { $lost } { $lost ->
     [one] segment
    *[other] segments

@@ -17,6 +17,8 @@ pub struct Example {
     pub time: f64,
     /// The analysis's words for it: "retransmission of seq=1449, 201.000 ms after the original".
     pub words: String,
+    /// For a retransmission: seconds since the original was sent.
+    pub after: Option<f64>,
 }
 
 /// The analysis of the conversations an experiment is about.
@@ -58,6 +60,7 @@ impl TcpAnalysis {
                     dir: s.step.dir.short(),
                     time: s.step.time,
                     words: s.expert_words().join("; "),
+                    after: s.resent_after,
                 };
                 let f = s.expert;
                 let first = |slot: &mut Option<Example>, bits: u16| {
