@@ -203,9 +203,13 @@ pub fn full(c: &Conversation) -> String {
         let _ = writeln!(out, "    {}", step_line(step));
     }
     if let Some(delay) = c.first_server_byte_delay() {
+        let reply = c
+            .first_reply_delay()
+            .map(|r| format!(", {} after the client's first byte", millis(r)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  first server byte: {} after the handshake",
+            "  first server byte: {} after the handshake{reply}",
             millis(delay)
         );
     }

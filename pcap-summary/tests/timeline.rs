@@ -193,3 +193,27 @@ fn packets_out_of_time_order_span_the_earliest_to_the_latest_time() {
     let svg = timeline::svg(&all(&summary), summary.duration);
     assert!(svg.contains(r#"<rect class="open" x="473.33""#), "{svg}");
 }
+
+#[test]
+fn the_servers_first_byte_is_timed_from_the_handshake_and_from_the_clients_request() {
+    // The client waits 2 ms before it asks; the server answers 0.5 ms later.
+    let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:45000");
+    s.handshake(0.0);
+    let asked = 0.002 + 2.0 * TcpSession::STEP;
+    s.send(ClientToServer, asked, b"TIME\r\n");
+    s.send(ServerToClient, asked + 0.0005, b"JAM 10:00:00\r\n");
+    s.close(ClientToServer, 0.01);
+    let mut capture = CaptureBuilder::new();
+    capture.add_session(&s);
+    let summary = summary_of(&capture);
+    let c = &summary.conversations[0];
+    let reply = c.first_reply_delay().expect("the client spoke first");
+    assert!((reply - 0.0005).abs() < 1e-9, "{reply}");
+    let full = pcap_summary::text::full(c);
+    assert!(
+        full.contains(
+            "first server byte: 2.500 ms after the handshake, 0.500 ms after the client's first byte"
+        ),
+        "{full}"
+    );
+}

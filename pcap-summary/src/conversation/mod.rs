@@ -304,6 +304,16 @@ impl Conversation {
         Some(first - opened)
     }
 
+    /// Time from the client's first data byte to the server's first, when
+    /// the client spoke first: how long the server took to answer, without
+    /// the time the client took to ask (which the delay after the
+    /// handshake includes).
+    pub fn first_reply_delay(&self) -> Option<f64> {
+        let client = self.first_data[Dir::ClientToServer]?;
+        let server = self.first_data[Dir::ServerToClient]?;
+        (client <= server).then_some(server - client)
+    }
+
     /// When the client had sent data but the server none yet: from the
     /// client's first data byte to the server's first (or, if the server
     /// never sent any, to the conversation's end). This is how a client
