@@ -147,6 +147,10 @@ const C2S_STROKE: &str = "#08519c";
 const S2C_STROKE: &str = "#a63603";
 const FLAGGED_STROKE: &str = "#d32f2f";
 const RST_STROKE: &str = "#6a1b9a";
+/// Flagged segments are dashed as well as red: told apart from the
+/// server's data (dark orange) without colour too, as on a page printed in
+/// black and white.
+const FLAGGED_DASH: &str = r#" stroke-dasharray="7 3""#;
 
 fn svg_header(out: &mut String, height: f64) {
     let _ = writeln!(
@@ -326,9 +330,10 @@ fn arrow(out: &mut String, s: &Segment, y: f64) {
     );
     let _ = writeln!(
         out,
-        r##"<line x1="{from}" y1="{arrow_y:.1}" x2="{to}" y2="{:.1}" stroke="{stroke}" stroke-width="{}" marker-end="url(#head)"/>"##,
+        r##"<line x1="{from}" y1="{arrow_y:.1}" x2="{to}" y2="{:.1}" stroke="{stroke}" stroke-width="{}"{} marker-end="url(#head)"/>"##,
         arrow_y + SLOPE,
-        if s.len > 0 { 2.0 } else { 1.2 }
+        if s.len > 0 { 2.0 } else { 1.2 },
+        if why.is_some() { FLAGGED_DASH } else { "" }
     );
     let middle = (CLIENT_X + SERVER_X) / 2.0;
     let _ = writeln!(
@@ -393,18 +398,22 @@ fn brackets(out: &mut String, rows: &[Row<'_>], ys: &[f64]) {
 
 fn legend(out: &mut String, y: f64) {
     let items = [
-        (C2S_STROKE, "data, client -> server"),
-        (S2C_STROKE, "data, server -> client"),
-        (PLAIN_STROKE, "no data (SYN, ACK, FIN)"),
-        (FLAGGED_STROKE, "flagged by the analysis (why: in brackets)"),
-        (RST_STROKE, "reset (RST)"),
+        (C2S_STROKE, "", "data, client -> server"),
+        (S2C_STROKE, "", "data, server -> client"),
+        (PLAIN_STROKE, "", "no data (SYN, ACK, FIN)"),
+        (
+            FLAGGED_STROKE,
+            FLAGGED_DASH,
+            "flagged by the analysis (why: in brackets)",
+        ),
+        (RST_STROKE, FLAGGED_DASH, "reset (RST)"),
     ];
-    for (i, (stroke, words)) in items.iter().enumerate() {
+    for (i, (stroke, dash, words)) in items.iter().enumerate() {
         let (x, row) = (TIME_X + (i % 2) as f64 * 390.0, (i / 2) as f64);
         let ly = y + row * 16.0;
         let _ = writeln!(
             out,
-            r##"<line x1="{x}" y1="{ly:.0}" x2="{:.0}" y2="{ly:.0}" stroke="{stroke}" stroke-width="2"/><text x="{:.0}" y="{:.0}">{}</text>"##,
+            r##"<line x1="{x}" y1="{ly:.0}" x2="{:.0}" y2="{ly:.0}" stroke="{stroke}" stroke-width="2"{dash}/><text x="{:.0}" y="{:.0}">{}</text>"##,
             x + 28.0,
             x + 34.0,
             ly + 4.0,
@@ -527,7 +536,7 @@ pub fn overview(conversations: &[&Conversation], lab_net: &str) -> String {
         let flagged = s.expert.any() || s.step.flags.has(Flags::RST);
         let _ = writeln!(
             out,
-            r##"<g class="segment{}" data-conversation="{}"><text x="{TIME_X}" y="{:.1}" fill="#616161">{:.6}</text><line x1="{from:.0}" y1="{:.1}" x2="{to:.0}" y2="{:.1}" stroke="{colour}" stroke-width="{}" marker-end="url(#head)"/><text x="{:.0}" y="{:.1}" text-anchor="middle" fill="{}">{}</text></g>"##,
+            r##"<g class="segment{}" data-conversation="{}"><text x="{TIME_X}" y="{:.1}" fill="#616161">{:.6}</text><line x1="{from:.0}" y1="{:.1}" x2="{to:.0}" y2="{:.1}" stroke="{colour}" stroke-width="{}"{} marker-end="url(#head)"/><text x="{:.0}" y="{:.1}" text-anchor="middle" fill="{}">{}</text></g>"##,
             if flagged { " flagged" } else { "" },
             c.id,
             y + 14.0,
@@ -535,6 +544,7 @@ pub fn overview(conversations: &[&Conversation], lab_net: &str) -> String {
             y + 12.0,
             y + 18.0,
             if flagged { 2.5 } else { 1.5 },
+            if flagged { FLAGGED_DASH } else { "" },
             (from + to) / 2.0,
             y + 9.0,
             if flagged { FLAGGED_STROKE } else { "#212121" },

@@ -138,6 +138,14 @@ fn a_ladder_has_one_arrow_per_segment_from_sender_to_receiver_labelled_as_the_su
         why.starts_with("[retransmission of seq=1, 240.000 ms after the original"),
         "{why}"
     );
+    // Dashed as well as red, so that it stands out without colour too; no
+    // other arrow is dashed.
+    let dashed = |g: &roxmltree::Node<'_, '_>| {
+        g.children()
+            .any(|n| n.has_tag_name("line") && n.attribute("stroke-dasharray").is_some())
+    };
+    assert!(dashed(flagged[0]));
+    assert_eq!(arrows.iter().filter(|g| dashed(g)).count(), 1);
     // Handshake, data and teardown are named.
     let phases: Vec<&str> = doc
         .descendants()
