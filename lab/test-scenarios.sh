@@ -213,6 +213,12 @@ for _ in $(seq 50); do
   docker exec progjar-mesin-1 ss -Hltn 'sport = :45000' | grep -q . && break
   sleep 0.2
 done
+held=$(docker exec progjar-mesin-1 labctl status | awk '$1 == "time"')
+if [[ "$held" == *"stopped  (port 45000 is held by pid "*"python3 .lab-test-server.py"* ]]; then
+  echo "ok   labctl status: our time server stopped, and which program holds port 45000 instead"
+else
+  echo "FAIL labctl status: with a program started by hand on 45000, said: $held"
+fi
 said=$(S=t2-time lab/lab.sh scenario 2>&1)
 dir=$(latest t2-time)
 if [[ "$said" == *"warning: our time server is not running on mesin-1"* ]] &&
