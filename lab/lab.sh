@@ -362,7 +362,7 @@ up() {
   mkdir -p work captures .lab && own work captures .lab
   check_owner work
   check_owner captures
-  [ "$(stat -c %u work)" != 0 ] ||
+  [ "$(stat -c %u work 2>/dev/null)" != 0 ] ||
     say "note: work/ belongs to root (you run the lab as root, not under sudo), so on the machines you are root
      too, with the machines' capabilities; to work there as a normal user, run the lab as your own user
      (a member of the docker group)"

@@ -53,6 +53,16 @@ pub struct ServerEvidence {
     pub status: Option<ServerStatus>,
 }
 
+impl ServerEvidence {
+    /// Its log, when it is the log of the program that answered: not when
+    /// ours was not running (whatever listened then was another program,
+    /// whose output the lab never saw).
+    pub fn log_of_who_answered(&self) -> Option<&str> {
+        let ours_stopped = self.status.and_then(|s| s.ours_running) == Some(false);
+        (!ours_stopped).then_some(self.log.as_str())
+    }
+}
+
 /// One run of an experiment, as its folder holds it.
 #[derive(Debug)]
 pub struct Evidence {

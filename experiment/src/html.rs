@@ -276,13 +276,17 @@ fn logs(h: &mut String, evidence: &Evidence, say: &Catalogue) {
         "<h2 id=\"logs\">{}</h2>",
         escape(&say.word("report-logs"))
     );
-    if let Some(seen) = &evidence.server {
+    if let Some(log) = evidence
+        .server
+        .as_ref()
+        .and_then(|s| s.log_of_who_answered())
+    {
         let _ = writeln!(
             h,
             "<details class=\"log\"><summary>mesin-1 — {}</summary>",
             escape(&say.word("server-log"))
         );
-        h.push_str(&pre_tail(&seen.log, LOG_LINES, say));
+        h.push_str(&pre_tail(log, LOG_LINES, say));
         h.push_str("</details>\n");
     }
     for run in &evidence.runs {

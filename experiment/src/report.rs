@@ -246,9 +246,13 @@ fn markdown(
         let _ = writeln!(md, "\n![timeline]({TIMELINE_FILE})");
     }
     let _ = writeln!(md, "\n## {}\n", say.word("report-logs"));
-    if let Some(seen) = &evidence.server {
+    if let Some(log) = evidence
+        .server
+        .as_ref()
+        .and_then(|s| s.log_of_who_answered())
+    {
         let _ = writeln!(md, "### mesin-1 — {}\n", say.word("server-log"));
-        md.push_str(&fenced(&seen.log, LOG_LINES, say));
+        md.push_str(&fenced(log, LOG_LINES, say));
         md.push('\n');
     }
     for run in &evidence.runs {

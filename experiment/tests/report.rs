@@ -605,6 +605,8 @@ fn a_run_with_our_server_stopped_calls_no_program_ours() {
         "{text}"
     );
     assert_eq!(findings(dir.path())["common"]["server"]["who"], "unknown");
+    // Our stopped server's log is not the log of the program that answered.
+    assert!(!text.contains("mesin-1 — the server's log"), "{text}");
     let id = report(dir.path(), Lang::Id);
     assert!(id.contains("Server kami tidak berjalan di mesin-1"), "{id}");
     assert!(!id.contains("(server kami)"), "{id}");
@@ -1247,8 +1249,9 @@ fn a_lossy_transfer_is_explained_by_its_duplicate_acks_and_fast_retransmission()
 }
 
 /// t3-loss's report of a file echo in which mesin-2's first segment is
-/// sent again, with no duplicate ACK, `after` seconds later.
-fn t3_loss_resending_after(after: f64) -> String {
+/// sent again, with no duplicate ACK, `after` seconds later; in English and
+/// in Indonesian.
+fn t3_loss_resending_after(after: f64) -> (String, String) {
     let mut s = TcpSession::new("172.16.16.102:40000", "172.16.16.101:32444");
     s.handshake(0.0);
     let first = s.send(ClientToServer, 0.010, &[b'a'; 1000]);
@@ -1263,24 +1266,26 @@ fn t3_loss_resending_after(after: f64) -> String {
         echo_result(2000, 125, true, None),
     );
     record_lossy_link(dir.path(), 5);
-    report(dir.path(), Lang::Id);
-    report(dir.path(), Lang::En)
+    (report(dir.path(), Lang::En), report(dir.path(), Lang::Id))
 }
 
 #[test]
 fn a_plain_retransmission_is_put_down_to_the_timer_only_when_it_waited_long_enough() {
-    let soon = t3_loss_resending_after(0.005);
+    let (soon, soon_id) = t3_loss_resending_after(0.005);
     assert!(
-        soon.contains("5.000 ms after the original (a plain retransmission, yet sooner than Linux's retransmission timer ever fires, 200 ms at the least: TCP was still recovering from earlier losses"),
+        soon.contains("5.000 ms after the original (a plain retransmission, yet sooner than Linux's retransmission timer ever fires, 200 ms at the least, so not the timer's"),
         "{soon}"
     );
     assert!(!soon.contains("the retransmission timer ran out"), "{soon}");
-    let late = t3_loss_resending_after(0.250);
+    assert!(soon_id.contains("jadi bukan karena timer"), "{soon_id}");
+    let (late, late_id) = t3_loss_resending_after(0.250);
     assert!(
-        late.contains("250.000 ms after the original (a plain retransmission: no ACK had come for it, and the retransmission timer ran out)"),
+        late.contains("250.000 ms after the original (a plain retransmission, 200 ms or more after the original: most likely no ACK had come for it and the retransmission timer ran out)"),
         "{late}"
     );
-    assert!(!late.contains("TCP was still recovering"), "{late}");
+    assert!(!late.contains("so not the timer's"), "{late}");
+    assert!(late_id.contains("timer retransmisi habis"), "{late_id}");
+    assert!(!late_id.contains("bukan karena timer"), "{late_id}");
 }
 
 #[test]

@@ -208,8 +208,6 @@ fn main() -> ExitCode {
     code
 }
 
-/// Writes the ladder of the one selected conversation, or the overview of
-/// several, as SVG and/or PNG.
 /// Standard output for large writes: a big capture's JSON is tens of
 /// megabytes, and `std::io::stdout`'s line buffering would look for line
 /// ends in all of it. Where it can, the same file written directly.
@@ -224,6 +222,8 @@ fn stdout_file() -> Box<dyn Write> {
     Box::new(std::io::stdout().lock())
 }
 
+/// Writes the ladder of the one selected conversation, or the overview of
+/// several, as SVG and/or PNG.
 fn write_ladder(args: &Args, selected: &[&Conversation]) -> Result<(), String> {
     let lab_net = progjar_common::lab::net_from_env();
     let svg = match selected {

@@ -272,8 +272,8 @@ loss-dupacks = The receiver sent { $n } duplicate { $n ->
   }: each repeats the number of the first byte it is missing, so the sender learns of a hole without waiting for its timer.
 loss-example-fast = For example, at { $time } s in conversation #{ $conversation }: { $words } (fast: after the duplicate ACKs).
 loss-example-timeout = For example, at { $time } s in conversation #{ $conversation }: { $words } (a plain retransmission).
-loss-example-timer = For example, at { $time } s in conversation #{ $conversation }: { $words } (a plain retransmission: no ACK had come for it, and the retransmission timer ran out).
-loss-example-recovery = For example, at { $time } s in conversation #{ $conversation }: { $words } (a plain retransmission, yet sooner than Linux's retransmission timer ever fires, 200 ms at the least: TCP was still recovering from earlier losses, sending again each segment the ACKs showed missing).
+loss-example-timer = For example, at { $time } s in conversation #{ $conversation }: { $words } (a plain retransmission, 200 ms or more after the original: most likely no ACK had come for it and the retransmission timer ran out).
+loss-example-recovery = For example, at { $time } s in conversation #{ $conversation }: { $words } (a plain retransmission, yet sooner than Linux's retransmission timer ever fires, 200 ms at the least, so not the timer's: TCP sent it early on its own, recovering from losses the ACKs pointed to, or probing for a lost last segment with a tail loss probe).
 loss-holes = The capture also shows { $lost } { $lost ->
     [one] segment
    *[other] segments

@@ -181,8 +181,8 @@ loss-resent = TCP mengirim ulang { $n } segmen: { $fast } sebagai fast retransmi
 loss-dupacks = Penerima mengirim { $n } ACK duplikat: masing-masing mengulang nomor byte pertama yang belum diterima, sehingga pengirim tahu ada celah tanpa menunggu timer.
 loss-example-fast = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (fast: setelah ACK duplikat).
 loss-example-timeout = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (retransmisi biasa).
-loss-example-timer = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (retransmisi biasa: belum ada ACK untuknya, dan timer retransmisi habis).
-loss-example-recovery = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (retransmisi biasa, tetapi lebih cepat daripada timer retransmisi Linux yang paling cepat 200 ms: TCP masih memulihkan kehilangan sebelumnya, mengirim ulang setiap segmen yang menurut ACK belum diterima).
+loss-example-timer = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (retransmisi biasa, 200 ms atau lebih setelah aslinya: kemungkinan besar belum ada ACK untuknya dan timer retransmisi habis).
+loss-example-recovery = Contoh, pada { $time } s di percakapan #{ $conversation }: { $words } (retransmisi biasa, tetapi lebih cepat daripada timer retransmisi Linux yang paling cepat 200 ms, jadi bukan karena timer: TCP mengirimnya lebih awal atas kemauannya sendiri, untuk memulihkan kehilangan yang ditunjukkan ACK, atau untuk memeriksa segmen terakhir yang hilang dengan tail loss probe).
 loss-holes = Capture juga menunjukkan { $lost } segmen setelah celah (segmen sebelumnya tidak tertangkap) dan { $ooo } tidak berurutan: urutan di kabel bukan urutan aliran byte.
 loss-intact = Dan file tetap tiba utuh: TCP menyembunyikan kehilangan paket dari program, yang hanya melihat byte-nya, berurutan, sekali.
 
