@@ -21,7 +21,7 @@ use pcap_summary::{summarize_with_read_ahead, text, timeline, Follow, Options};
 #[derive(Debug, Parser)]
 #[command(name = "pcap-summary", version = progjar_common::build_info::version(env!("CARGO_PKG_VERSION")))]
 #[command(
-    after_help = "Exit codes: 0 done; 4 the ladder picture could not be written or drawn; 2 not a capture, a damaged file header, a pcap version other than 2.x or a pcapng version other than 1.x (as libpcap and tshark refuse them), or a bad command line; 3 reading stopped early: the file was cut short or a record or block is damaged (everything before it is summarized; stderr says what and at which byte)."
+    after_help = "Exit codes: 0 done; 4 an output could not be written (standard output, say on a full disk, or the ladder picture, which could also fail to be drawn; a pipe closed early, as by `| head`, is no error); 2 not a capture, a damaged file header, a pcap version other than 2.x or a pcapng version other than 1.x (as libpcap and tshark refuse them), or a bad command line; 3 reading stopped early: the file was cut short or a record or block is damaged (everything before it is summarized; stderr says what and at which byte)."
 )]
 struct Args {
     /// The capture file, or - for standard input.
@@ -159,8 +159,12 @@ fn main() -> ExitCode {
             (c.client.to_string(), c.server.to_string())
         });
         let mut out = std::io::stdout().lock();
-        let _ = out.write_all(followed.render(&client, &server).as_bytes());
+        let written = out
+            .write_all(followed.render(&client, &server).as_bytes())
+            .and_then(|()| out.flush());
+        let output_failed = failed_to_write(written);
         return match &summary.cut {
+            _ if output_failed => ExitCode::from(EXIT_CANNOT_WRITE),
             Some(cut) => {
                 eprintln!("pcap-summary: {name}: {cut}");
                 ExitCode::from(EXIT_CUT)
@@ -183,16 +187,17 @@ fn main() -> ExitCode {
         } else {
             summary.write_json(&selected, &mut out)
         }
-        .map_err(std::io::Error::other)
+        // serde_json's error keeps the kind of the write error it wraps.
+        .map_err(std::io::Error::from)
         .and_then(|()| writeln!(out))
     } else {
         out.write_all(
             text::render(&summary, &name, &selected, args.conversation.is_some()).as_bytes(),
         )
     };
-    // A closed pipe (`| head`) is not an error worth a message.
-    let _ = written.and_then(|()| out.flush());
+    let output_failed = failed_to_write(written.and_then(|()| out.flush()));
     let code = match &summary.cut {
+        _ if output_failed => ExitCode::from(EXIT_CANNOT_WRITE),
         Some(cut) => {
             eprintln!("pcap-summary: {name}: {cut}");
             ExitCode::from(EXIT_CUT)
@@ -206,6 +211,18 @@ fn main() -> ExitCode {
     drop(selected);
     std::mem::forget(summary);
     code
+}
+
+/// Whether writing the output failed, said on stderr. A pipe closed early
+/// (`| head`) is not an error worth a message: the reader had enough.
+fn failed_to_write(result: std::io::Result<()>) -> bool {
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("pcap-summary: cannot write the output: {e}");
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Standard output for large writes: a big capture's JSON is tens of
