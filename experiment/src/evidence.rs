@@ -54,12 +54,16 @@ pub struct ServerEvidence {
 }
 
 impl ServerEvidence {
+    /// Whether the runner found our server not running (`labctl stop`):
+    /// whatever listened on the port then was someone else's program.
+    pub fn ours_stopped(&self) -> bool {
+        self.status.and_then(|s| s.ours_running) == Some(false)
+    }
+
     /// Its log, when it is the log of the program that answered: not when
-    /// ours was not running (whatever listened then was another program,
-    /// whose output the lab never saw).
+    /// ours was stopped (the other program's output the lab never saw).
     pub fn log_of_who_answered(&self) -> Option<&str> {
-        let ours_stopped = self.status.and_then(|s| s.ours_running) == Some(false);
-        (!ours_stopped).then_some(self.log.as_str())
+        (!self.ours_stopped()).then_some(self.log.as_str())
     }
 }
 

@@ -5,7 +5,7 @@ use pcap_summary::conversation::{Conversation, Dir};
 use pcap_summary::segment::Flags;
 use serde::Serialize;
 
-use crate::evidence::{Evidence, Impairment};
+use crate::evidence::{Evidence, Impairment, ServerEvidence};
 use crate::lang::Message;
 use crate::machines::name_of;
 
@@ -175,8 +175,7 @@ impl CommonFacts {
             ServerFacts {
                 who: if s.student_command.is_some() {
                     ServerKind::Student
-                } else if seen.and_then(|e| e.status).and_then(|st| st.ours_running) == Some(false)
-                {
+                } else if seen.is_some_and(ServerEvidence::ours_stopped) {
                     ServerKind::Unknown
                 } else {
                     ServerKind::Ours

@@ -176,12 +176,20 @@ fn markdown(
     );
     if let Some(server) = &common.server {
         let command = server.command.clone().unwrap_or_else(|| "?".into());
+        // No link to a log that is not the answering program's.
+        let log = match evidence
+            .server
+            .as_ref()
+            .and_then(|s| s.log_of_who_answered())
+        {
+            Some(_) => format!("[{0}]({0})", ServerUnderTest::LOG_FILE),
+            None => "-".to_string(),
+        };
         let _ = writeln!(
             md,
-            "| mesin-1 | `{}` ({}) | - | [{log}]({log}) |",
+            "| mesin-1 | `{}` ({}) | - | {log} |",
             command.replace('|', "\\|"),
             say.word(server.who.word()),
-            log = ServerUnderTest::LOG_FILE
         );
     }
     for run in &evidence.runs {

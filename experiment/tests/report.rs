@@ -597,7 +597,7 @@ fn a_run_with_our_server_stopped_calls_no_program_ours() {
     let text = report(dir.path(), Lang::En);
     assert!(!text.contains("(our server)"), "{text}");
     assert!(
-        text.contains("| mesin-1 | `?` (not ours: ours was not running) |"),
+        text.contains("| mesin-1 | `?` (not ours: ours was not running) | - | - |"),
         "{text}"
     );
     assert!(

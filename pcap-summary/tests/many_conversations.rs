@@ -2,26 +2,12 @@
 //! the text and the JSON say so; past twenty times as many, packets are
 //! counted without being told apart. Memory stays bounded either way.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::process::Command;
 
 use pcap_summary::conversation::Limits;
 use pcap_summary::{summarize, text, Options, Summary};
 use progjar_testkit::{CaptureBuilder, Direction::*, TcpSession};
 use serde_json::Value;
-
-/// `count` SYNs, each from its own client, one every millisecond.
-fn syn_flood(count: u32) -> CaptureBuilder {
-    let server = SocketAddr::from(([10, 1, 0, 1], 45000));
-    let mut capture = CaptureBuilder::new();
-    for i in 0..count {
-        let client = SocketAddr::from((Ipv4Addr::from(0x0A02_0000 + i), 40000));
-        let mut session = TcpSession::between(client, server);
-        session.syn(f64::from(i) * 0.001);
-        capture.add_session(&session);
-    }
-    capture
-}
 
 fn summary_with(capture: &CaptureBuilder, conversations: usize) -> Summary {
     let options = Options {
@@ -54,7 +40,7 @@ fn run(capture: &CaptureBuilder, args: &[&str]) -> (Option<i32>, String, String)
 #[test]
 fn past_max_conversations_the_rest_are_counted_and_the_text_and_json_say_so() {
     // Two whole TIME sessions first, then 30 SYNs never answered.
-    let mut capture = syn_flood(30);
+    let mut capture = CaptureBuilder::syn_flood(30);
     for (i, client) in ["10.0.0.2:40000", "10.0.0.3:40000"].into_iter().enumerate() {
         let mut session = TcpSession::new(client, "10.1.0.1:45000");
         let t0 = -1.0 + i as f64 * 0.01;
@@ -122,7 +108,7 @@ fn past_max_conversations_the_rest_are_counted_and_the_text_and_json_say_so() {
 
 #[test]
 fn past_twenty_times_the_limit_packets_are_counted_but_not_told_apart() {
-    let summary = summary_with(&syn_flood(30), 1);
+    let summary = summary_with(&CaptureBuilder::syn_flood(30), 1);
     assert_eq!(summary.conversations.len(), 1);
     let counted = summary.counted_only;
     assert_eq!(counted.conversations, 20, "twenty times the limit");
@@ -179,6 +165,6 @@ fn at_most_open_at_once_counts_the_counted_conversations_too() {
 
 #[test]
 fn max_conversations_must_be_at_least_one() {
-    let (code, _, err) = run(&syn_flood(2), &["--max-conversations", "0"]);
+    let (code, _, err) = run(&CaptureBuilder::syn_flood(2), &["--max-conversations", "0"]);
     assert_eq!(code, Some(2), "{err}");
 }

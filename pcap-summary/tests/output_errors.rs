@@ -2,22 +2,14 @@
 //! exit code 4; a pipe its reader closed early (`| head`) is not.
 
 use std::io::Read;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Stdio};
 
-use progjar_testkit::{CaptureBuilder, TcpSession};
+use progjar_testkit::CaptureBuilder;
 
 /// A capture whose summary is megabytes long: `count` SYNs, each its own
 /// conversation.
 fn long_summary_capture(count: u32) -> (tempfile::TempDir, std::path::PathBuf) {
-    let server = SocketAddr::from(([10, 1, 0, 1], 45000));
-    let mut capture = CaptureBuilder::new();
-    for i in 0..count {
-        let client = SocketAddr::from((Ipv4Addr::from(0x0A02_0000 + i), 40000));
-        let mut session = TcpSession::between(client, server);
-        session.syn(f64::from(i) * 0.001);
-        capture.add_session(&session);
-    }
+    let capture = CaptureBuilder::syn_flood(count);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("capture.pcap");
     capture.write_pcap(&path).expect("written");

@@ -261,6 +261,22 @@ impl CaptureBuilder {
         self
     }
 
+    /// A SYN flood: `count` SYNs, one every millisecond, each from its own
+    /// client (10.2.0.0 and up, port 40000) to 10.1.0.1:45000, none answered,
+    /// so that every packet is a conversation of its own.
+    pub fn syn_flood(count: u32) -> Self {
+        let server = std::net::SocketAddr::from(([10, 1, 0, 1], 45000));
+        let mut capture = CaptureBuilder::new();
+        for i in 0..count {
+            let client =
+                std::net::SocketAddr::from((std::net::Ipv4Addr::from(0x0A02_0000 + i), 40000));
+            let mut session = crate::TcpSession::between(client, server);
+            session.syn(f64::from(i) * 0.001);
+            capture.add_session(&session);
+        }
+        capture
+    }
+
     /// Frames added so far.
     pub fn len(&self) -> usize {
         self.frames.len()
